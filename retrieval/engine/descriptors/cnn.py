@@ -1,0 +1,94 @@
+"""The trained-CNN descriptor: global-average-pooled features of a classification network."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from ..fileio import file_digest
+from ..nets import create_net
+from . import DESCRIPTORS
+
+
+@dataclass(frozen=True)
+class QueryView:
+    """The image exactly as the network sees it, and what was done to get there."""
+
+    image: Image.Image  # greyscale, input_size x input_size
+    inverted: bool  # a light background was inverted to match the gallery's dark one
+
+
+def to_gallery_style(image: Image.Image, size: int, dark_background: bool = True) -> QueryView:
+    """Greyscale, centred on a square canvas of the background tone, resized to ``size``.
+
+    Gallery items (Fashion-MNIST) are light objects on black; shop photos are usually dark
+    objects on white, so a light border is taken as background and inverted.
+    """
+    grey = image.convert("L")
+    pixels = np.asarray(grey)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    background = int(np.median(border))
+    inverted = dark_background and background > 127
+    if inverted:
+        grey, background = ImageOps.invert(grey), 255 - background
+    w, h = grey.size
+    if w != h:
+        side = max(w, h)
+        canvas = Image.new("L", (side, side), background)
+        canvas.paste(grey, ((side - w) // 2, (side - h) // 2))
+        grey = canvas
+    if grey.size != (size, size):
+        grey = grey.resize((size, size), Image.Resampling.LANCZOS if grey.size[0] > size else Image.Resampling.BICUBIC)
+    return QueryView(image=grey, inverted=inverted)
+
+
+@DESCRIPTORS.register("cnn")
+@dataclass
+class CNNDescriptor:
+    net: torch.nn.Module
+    arch: str
+    classes: tuple[str, ...]
+    mean: float
+    std: float
+    checkpoint_id: str
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def input_size(self) -> int:
+        return self.net.input_size
+
+    @property
+    def dim(self) -> int:
+        return self.net.embed_dim
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict, *, path: Path, device: torch.device) -> "CNNDescriptor":
+        net = create_net(checkpoint["arch"], **checkpoint["net_kwargs"])
+        net.load_state_dict(checkpoint["state_dict"])
+        net.to(device).eval()
+        return cls(
+            net=net, arch=checkpoint["arch"], classes=tuple(checkpoint["classes"]),
+            mean=checkpoint["mean"], std=checkpoint["std"], checkpoint_id=file_digest(path), device=device,
+            metadata={"config": checkpoint.get("config", {}), "metrics": checkpoint.get("metrics", {})},
+        )
+
+    def view(self, image: Image.Image) -> QueryView:
+        return to_gallery_style(image, self.input_size)
+
+    def describe_images(self, images: list[Image.Image]) -> np.ndarray:
+        """Descriptors [N, dim] of arbitrary images (brought to gallery style first)."""
+        arrays = np.stack([np.asarray(self.view(img).image) for img in images])
+        return self.describe_arrays(arrays)
+
+    @torch.inference_mode()
+    def describe_arrays(self, arrays: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Descriptors of gallery-style uint8 arrays [N, S, S]."""
+        out = []
+        for start in range(0, len(arrays), batch_size):
+            batch = torch.from_numpy(np.array(arrays[start:start + batch_size], dtype=np.uint8))  # a writable copy
+            x = (batch.to(self.device, torch.float32)[:, None] / 255.0 - self.mean) / self.std
+            out.append(self.net.features(x).float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)

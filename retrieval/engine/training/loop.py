@@ -1,0 +1,44 @@
+"""Pieces every trainer shares: step timing and ETA, cancellation, reproducible seeding."""
+
+import random
+import time
+
+import numpy as np
+import torch
+
+from .callbacks import Cancelled, StepInfo, TrainingCallback
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class StepClock:
+    """Turns raw step events into ``StepInfo`` with a smoothed throughput and an ETA."""
+
+    def __init__(self, total_steps: int, epochs: int, callback: TrainingCallback):
+        self.total_steps, self.epochs, self.callback = total_steps, epochs, callback
+        self.step = 0
+        self.started = self._last = time.perf_counter()
+        self._rate: float | None = None
+
+    def tick(self, *, epoch: int, batch_size: int, losses: dict[str, float]) -> StepInfo:
+        now = time.perf_counter()
+        rate = batch_size / max(now - self._last, 1e-9)
+        self._rate = rate if self._rate is None else 0.9 * self._rate + 0.1 * rate
+        self._last = now
+        self.step += 1
+        remaining = self.total_steps - self.step
+        info = StepInfo(step=self.step, total_steps=self.total_steps, epoch=epoch, epochs=self.epochs,
+                        losses=losses, images_per_s=round(self._rate, 1),
+                        eta_s=round(remaining * batch_size / max(self._rate, 1e-9), 1))
+        self.callback.on_step(info)
+        if self.callback.should_stop():
+            raise Cancelled(f"cancelled at step {self.step} of {self.total_steps}")
+        return info
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
