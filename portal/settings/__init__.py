@@ -1,0 +1,1 @@
+"""Settings: ``base`` holds the embedded defaults; ``test`` overrides them for the suite."""

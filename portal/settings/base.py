@@ -1,0 +1,154 @@
+"""Embedded defaults: SQLite, the in-memory channel layer, FAISS indexes on disk.
+
+Deployment switches come from the environment:
+  PORTAL_SECRET_KEY, PORTAL_DEBUG=0, PORTAL_ALLOWED_HOSTS=a,b
+  DATABASE_URL=postgres://user:pass@host:5432/name   (PostgreSQL; needs psycopg)
+  REDIS_URL=redis://127.0.0.1:6379/0                  (channels-redis, for several processes)
+  FASHION_MNIST_DIR=/path/to/idx/files                 (default: Debian's dataset-fashion-mnist)
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"  # database, indexes, collected static: everything generated
+VAR_DIR.mkdir(exist_ok=True)
+
+
+def env_flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+DEBUG = env_flag("PORTAL_DEBUG", True)
+# The embedded default key only ever serves a local demo; deployments set PORTAL_SECRET_KEY.
+SECRET_KEY = os.environ.get("PORTAL_SECRET_KEY", "insecure-local-demo-key-set-PORTAL_SECRET_KEY-in-production")
+ALLOWED_HOSTS = os.environ.get("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "channels",
+    "retrieval",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before CSRF, the first middleware that reads the body.
+    "portal.middleware.UploadSizeLimitMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+ASGI_APPLICATION = "portal.asgi.application"
+
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [BASE_DIR / "templates"],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+
+
+def database_from_url(url: str) -> dict:
+    parsed = urlparse(url)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return {
+            "ENGINE": "django.db.backends.postgresql", "NAME": parsed.path.lstrip("/"),
+            "USER": unquote(parsed.username or ""), "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "", "PORT": str(parsed.port or ""),
+        }
+    if parsed.scheme == "sqlite":
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": parsed.path}
+    raise ValueError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (postgres or sqlite)")
+
+
+DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": VAR_DIR / "portal.sqlite3",
+    "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CHANNEL_LAYERS = {"default": (
+    {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [os.environ["REDIS_URL"]]}}
+    if os.environ.get("REDIS_URL") else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+)}
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / "media"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "retrieval.api_errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CBIR portal API",
+    "DESCRIPTION": "Content-based image retrieval: search galleries by image, browse them, fetch neighbours.",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Uploads: requests above this many bytes get 413 before Django reads the body.
+PORTAL_MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES + 1024 * 1024  # sketches arrive as data URLs
+FILE_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES
+
+# The retrieval engine: where its inputs and outputs live.
+RETRIEVAL = {
+    "FASHION_MNIST_DIR": Path(os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")),
+    "CHECKPOINT_DIR": BASE_DIR / "retrieval" / "checkpoints",
+    "DEFAULT_CHECKPOINT": "descriptor-fmnist_cnn.pt",
+    "INDEX_DIR": VAR_DIR / "indexes",
+    "DEFAULT_GALLERY": "fashion-mnist",
+    "MAX_PIXELS": 40_000_000,
+    "MAX_K": 100,
+    "DEVICE": os.environ.get("PORTAL_DEVICE", "auto"),
+    # The server process warms the engine at start-up (set by portal.asgi); commands load lazily.
+    "WARM_AT_STARTUP": env_flag("PORTAL_WARM_ENGINE", False),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"retrieval": {"handlers": ["console"], "level": "INFO"}},
+}

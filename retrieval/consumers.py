@@ -1,0 +1,111 @@
+"""Websocket consumers: accept a query, stream result fragments as they are ready.
+
+Messages in (JSON): {"type": "search", "image": "data:image/png;base64,...", "k": 10,
+"metric": "l2", "gallery": "fashion-mnist"}. Messages out: HTML fragments whose top-level
+elements carry ids (and ``hx-swap-oob``), swapped into the page by htmx's ws extension.
+
+Only the newest query is searched: a query that arrives while another runs replaces any
+waiting one, and a running one stops streaming stale results. Search steps run in the
+thread pool (not Channels' single sync thread) so that new messages are read meanwhile.
+"""
+
+import asyncio
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.template.loader import render_to_string
+
+from . import services
+from .engine.errors import EngineError
+from .errors import user_error
+from .forms import ImageSearchForm
+from .presenters import query_preview
+from .runtime import engine, serving_pair
+
+
+def in_pool(function):
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
+class SearchConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.pending: dict | None = None
+        self.generation = 0
+        self.worker: asyncio.Task | None = None
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.worker:
+            self.worker.cancel()
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or content.get("type") != "search":
+            await self.send(text_data=_errors_fragment(['Unknown message: expected {"type": "search", ...}.']))
+            return
+        self.pending, self.generation = content, self.generation + 1
+        if self.worker is None or self.worker.done():
+            self.worker = asyncio.create_task(self._drain())
+
+    async def decode_json(self, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def _drain(self):
+        while self.pending is not None:
+            message, generation = self.pending, self.generation
+            self.pending = None
+            await self._search(message, generation)
+
+    def _stale(self, generation: int) -> bool:
+        return generation != self.generation
+
+    async def _search(self, message: dict, generation: int):
+        fragments, outcome = await in_pool(_start_search)(message)
+        await self.send(text_data=fragments)
+        if outcome is None:
+            return
+        gallery, query = outcome
+        cards = services.explain_hits(query.decoded.image, query.hits)
+        shown = 0
+        while not self._stale(generation):
+            card = await in_pool(_next_card)(cards, gallery, query)
+            if card is None:
+                break
+            shown += 1
+            await self.send(text_data=card)
+        if not self._stale(generation):
+            await self.send(text_data=render_to_string("retrieval/_status.html", {
+                "state": "done", "count": shown, "preview": query_preview(query)}))
+
+
+def _start_search(message: dict) -> tuple[str, tuple | None]:
+    """Validate and run the query; return the first fragments and what the cards need."""
+    form = ImageSearchForm({key: message.get(key) for key in ("k", "metric", "gallery")} | {
+        "image_data": message.get("image") or ""})
+    if not form.is_valid():
+        return _errors_fragment([e for errs in form.errors.values() for e in errs]), None
+    gallery = form.cleaned_data["gallery"]
+    try:
+        serving_pair(gallery.slug)
+        query = engine().search_bytes(gallery.slug, form.cleaned_data["image_bytes"], k=form.cleaned_data["k"],
+                                      metric=form.cleaned_data["metric"])
+    except EngineError as error:
+        return _errors_fragment([user_error(error).message]), None
+    html = render_to_string("retrieval/_search_results.html", {
+        "form": form, "outcome": None, "streaming": True, "preview": query_preview(query),
+        "k": form.cleaned_data["k"], "metric": form.cleaned_data["metric"], "oob": True,
+    })
+    return html, (gallery, query)
+
+
+def _next_card(cards, gallery, query) -> str | None:
+    item = next(cards, None)
+    if item is None:
+        return None
+    return render_to_string("retrieval/_result_card.html", {"item": item, "oob": True})
+
+
+def _errors_fragment(messages: list[str]) -> str:
+    return render_to_string("retrieval/_errors.html", {"messages": messages, "oob": True})

@@ -1,0 +1,20 @@
+"""python manage.py setup_demo: everything the demo needs after `migrate`, each step skipped when done."""
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from retrieval.runtime import default_checkpoint_path
+
+
+class Command(BaseCommand):
+    help = "Import the gallery, make sure a descriptor checkpoint exists, build the index."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=None, help="import only N images per split (quick trials)")
+
+    def handle(self, *args, limit: int | None, **opts):
+        call_command("import_gallery", limit=limit, stdout=self.stdout)
+        if not default_checkpoint_path().exists():
+            self.stdout.write("no committed checkpoint found: training a quick descriptor (3 epochs)")
+            call_command("train", "descriptor", epochs=3, stdout=self.stdout)
+        call_command("build_index", stdout=self.stdout)

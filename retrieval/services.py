@@ -1,0 +1,170 @@
+"""Writes, and the search action: every state change the portal makes goes through here."""
+
+import io
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image
+
+from .engine.config import DescriptorTrainConfig
+from .engine.data import fashion_mnist
+from .engine.descriptors import load_descriptor
+from .engine.explain import Histogram, compare_histograms
+from .engine.fileio import atomic_write_bytes
+from .engine.images import encode_png
+from .engine.index import VectorIndex, read_index_meta
+from .engine.runtime import QueryResult
+from .engine.training.callbacks import TrainingCallback, TrainResult
+from .engine.training.descriptor import train_descriptor
+from .models import Gallery, GalleryImage, IndexVersion
+from .runtime import default_checkpoint_path, engine, index_path, serving_pair
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (done, total)
+FASHION_MNIST_SLUG = "fashion-mnist"
+
+
+# --- galleries -------------------------------------------------------------------------
+
+def gallery_import_fashion_mnist(*, folder: Path, slug: str = FASHION_MNIST_SLUG, limit: int | None = None,
+                                 progress: Progress | None = None) -> Gallery:
+    """Import the training split (the gallery) and test split (the queries) as files + rows.
+
+    Idempotent: a split already complete is skipped; a partial one is redone.
+    """
+    gallery, _ = Gallery.objects.get_or_create(slug=slug, defaults={
+        "name": "Fashion-MNIST", "class_names": list(fashion_mnist.CLASS_NAMES),
+        "description": "Zalando's Fashion-MNIST: 60,000 gallery and 10,000 query images of 10 clothing classes, 28x28 greyscale.",
+    })
+    for split in (GalleryImage.Split.TRAIN, GalleryImage.Split.TEST):
+        images, labels = fashion_mnist.load_split(folder, split, limit=limit)
+        _import_split(gallery, split, images, labels, progress)
+    return gallery
+
+
+def _import_split(gallery: Gallery, split: str, images: np.ndarray, labels: np.ndarray, progress: Progress | None) -> None:
+    existing = gallery.images.filter(split=split)
+    if existing.count() == len(images):
+        return
+    existing.delete()
+    rows = []
+    for i, (pixels, label) in enumerate(zip(images, labels, strict=True)):
+        name = f"galleries/{gallery.slug}/{split}/{i:05d}.png"
+        atomic_write_bytes(Path(default_storage.path(name)), encode_png(Image.fromarray(pixels, "L")))
+        rows.append(GalleryImage(gallery=gallery, file=name, width=pixels.shape[1], height=pixels.shape[0],
+                                 label=int(label), split=split, source_index=i))
+        if progress and (i + 1) % 1000 == 0:
+            progress(i + 1, len(images))
+    with transaction.atomic():
+        GalleryImage.objects.bulk_create(rows, batch_size=2000)
+    if progress:
+        progress(len(images), len(images))
+
+
+# --- indexes ---------------------------------------------------------------------------
+
+def index_rebuild(*, gallery: Gallery, checkpoint: Path | None = None, force: bool = False,
+                  progress: Progress | None = None, batch_size: int = 1024) -> IndexVersion:
+    """Describe every gallery image with ``checkpoint`` and save the index beside it.
+
+    Skips the work when an index for this checkpoint and gallery size already exists.
+    """
+    checkpoint = Path(checkpoint or default_checkpoint_path())
+    descriptor = load_descriptor(checkpoint, engine().device)
+    rows = list(gallery.images.filter(split=GalleryImage.Split.TRAIN).order_by("id").values_list("id", "file", "label"))
+    path = index_path(gallery.slug, descriptor.checkpoint_id)
+    if not force and path.exists() and read_index_meta(path).get("count") == len(rows):
+        version = IndexVersion.objects.filter(gallery=gallery, path=str(path)).first()
+        if version:
+            return version
+    started = time.perf_counter()
+    vectors = []
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start:start + batch_size]
+        vectors.append(descriptor.describe_images([open_gallery_image(name) for _, name, _ in batch]))
+        if progress:
+            progress(start + len(batch), len(rows))
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    labels = np.array([-1 if r[2] is None else r[2] for r in rows], dtype=np.int64)
+    vectors = np.concatenate(vectors) if vectors else np.zeros((0, descriptor.dim), np.float32)
+    index = VectorIndex.build(vectors, ids, labels, {
+        "checkpoint_id": descriptor.checkpoint_id, "checkpoint_name": checkpoint.name,
+        "gallery": gallery.slug, "arch": descriptor.arch,
+    })
+    index.save(path)
+    seconds = time.perf_counter() - started
+    log.info("indexed %d images of %s in %.1f s (%.0f images/s)", len(rows), gallery.slug, seconds, len(rows) / max(seconds, 1e-9))
+    return IndexVersion.objects.create(gallery=gallery, checkpoint_id=descriptor.checkpoint_id, checkpoint_name=checkpoint.name,
+                                       path=str(path), count=len(rows), dim=index.dim, seconds=round(seconds, 2))
+
+
+def open_gallery_image(name: str) -> Image.Image:
+    with default_storage.open(name, "rb") as f:
+        image = Image.open(io.BytesIO(f.read()))
+        image.load()
+    return image if image.mode in ("L", "RGB") else image.convert("RGB")
+
+
+# --- search ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ResultItem:
+    rank: int
+    image: GalleryImage
+    distance: float
+    query_histogram: Histogram
+    result_histogram: Histogram
+    histogram_distance: float
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    gallery: Gallery
+    query: QueryResult
+    metric: str
+    k: int
+    results: list[ResultItem]
+
+    @property
+    def timings_ms(self) -> dict[str, float]:
+        return self.query.timings_ms
+
+
+def image_search(*, gallery: Gallery, data: bytes, k: int, metric: str) -> SearchOutcome:
+    """Decode, describe and search: engine errors (InvalidImage, NotReady ...) propagate to the edge."""
+    serving_pair(gallery.slug)
+    query = engine().search_bytes(gallery.slug, data, k=k, metric=metric, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+    return SearchOutcome(gallery=gallery, query=query, metric=metric, k=k,
+                         results=list(explain_hits(query.decoded.image, query.hits)))
+
+
+def explain_hits(query_image: Image.Image, hits):
+    """Yield each hit with its histogram explanation, in rank order, as soon as it is ready."""
+    rows = GalleryImage.objects.select_related("gallery").in_bulk([int(i) for i in hits.ids])
+    for rank, (gallery_id, distance) in enumerate(zip(hits.ids, hits.distances, strict=True), start=1):
+        image = rows.get(int(gallery_id))
+        if image is None:  # deleted since the index was built
+            continue
+        hq, hr, hd = compare_histograms(query_image, open_gallery_image(image.file.name))
+        yield ResultItem(rank=rank, image=image, distance=float(distance), query_histogram=hq,
+                         result_histogram=hr, histogram_distance=hd)
+
+
+# --- training --------------------------------------------------------------------------
+
+def descriptor_train(*, config: DescriptorTrainConfig, out_path: Path, callback: TrainingCallback | None = None) -> TrainResult:
+    """Train the descriptor CNN on the Fashion-MNIST gallery, validating on its test split."""
+    folder = settings.RETRIEVAL["FASHION_MNIST_DIR"]
+    train_images, train_labels = fashion_mnist.load_split(folder, "train")
+    test_images, test_labels = fashion_mnist.load_split(folder, "test")
+    return train_descriptor(
+        config, train_images=train_images, train_labels=train_labels, eval_images=test_images,
+        eval_labels=test_labels, classes=fashion_mnist.CLASS_NAMES, out_path=out_path, callback=callback,
+    )

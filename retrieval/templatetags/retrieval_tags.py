@@ -1,0 +1,12 @@
+from django import template
+
+from ..presenters import histogram_polylines
+
+register = template.Library()
+
+
+@register.inclusion_tag("retrieval/_histogram.html")
+def histogram_chart(query, result, distance, width=168, height=56):
+    """Query (filled) and result (dashed) histograms overlaid, per channel, with their distance."""
+    return {"lines": histogram_polylines(query, result, width, height), "width": width, "height": height,
+            "distance": distance, "channels": "".join(query.channels)}

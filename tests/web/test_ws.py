@@ -1,0 +1,89 @@
+"""The search websocket through Channels' WebsocketCommunicator and the real ASGI stack."""
+
+import base64
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from portal.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=False)
+ORIGIN = [(b"origin", b"http://testserver")]
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+async def connect():
+    communicator = WebsocketCommunicator(application, "/ws/search/", headers=ORIGIN)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def receive_until_done(communicator, limit=50) -> list[str]:
+    messages = []
+    for _ in range(limit):
+        message = await communicator.receive_from(timeout=20)
+        messages.append(message)
+        if 'class="status done"' in message or 'id="form-errors"' in message and "<p>" in message:
+            return messages
+    raise AssertionError("the stream never finished")
+
+
+async def test_results_stream_card_by_card(gallery, query_png):
+    communicator = await connect()
+    await communicator.send_to(text_data=json.dumps({"type": "search", "image": data_url(query_png), "k": 5, "metric": "cosine"}))
+    messages = await receive_until_done(communicator)
+    first, cards, last = messages[0], messages[1:-1], messages[-1]
+    assert 'id="search-results"' in first and 'hx-swap-oob="true"' in first and "what the network sees" in first
+    assert len(cards) == 5
+    assert all('hx-swap-oob="beforeend"' in card and 'class="result-card"' in card for card in cards)
+    assert [f'data-rank="{i}"' in card for i, card in enumerate(cards, start=1)] == [True] * 5
+    assert "5 results" in last and "server time" in last
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"type": "search", "image": "data:image/png;base64,@@@"}, "not valid base64"),
+    ({"type": "search", "image": data_url(b"not an image")}, "not an image"),
+    ({"type": "search"}, "Choose or drop an image"),
+    ({"type": "search", "image": "x", "k": 0}, "greater than or equal to 1"),
+    ({"type": "dance"}, "Unknown message"),
+])
+async def test_bad_messages_get_readable_errors_and_the_socket_stays_open(gallery, query_png, payload, message):
+    communicator = await connect()
+    await communicator.send_to(text_data=json.dumps(payload))
+    reply = await communicator.receive_from(timeout=20)
+    assert 'id="form-errors"' in reply and message in reply
+    # still usable afterwards
+    await communicator.send_to(text_data=json.dumps({"type": "search", "image": data_url(query_png), "k": 2}))
+    assert "2 results" in (await receive_until_done(communicator))[-1]
+    await communicator.disconnect()
+
+
+async def test_malformed_json_is_answered_not_fatal(gallery):
+    communicator = await connect()
+    await communicator.send_to(text_data="{not json")
+    assert "Unknown message" in await communicator.receive_from(timeout=20)
+    await communicator.disconnect()
+
+
+async def test_a_flood_of_queries_only_searches_the_newest(gallery, query_png):
+    communicator = await connect()
+    for k in range(1, 21):
+        await communicator.send_to(text_data=json.dumps({"type": "search", "image": data_url(query_png), "k": k}))
+    messages = await receive_until_done(communicator, limit=200)
+    # Superseded queries stop streaming; the final summary is the newest query's.
+    assert "20 results" in messages[-1]
+    headers = [m for m in messages if 'id="search-results"' in m]
+    assert len(headers) < 20
+    await communicator.disconnect()
+
+
+async def test_socket_without_origin_is_refused():
+    communicator = WebsocketCommunicator(application, "/ws/search/")
+    connected, _ = await communicator.connect()
+    assert not connected
