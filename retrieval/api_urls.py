@@ -1,0 +1,20 @@
+"""The JSON API under /api/, its OpenAPI schema and Swagger UI (assets from the sidecar)."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import api
+from .api_errors import not_found
+
+app_name = "api"
+urlpatterns = [
+    path("search/", api.SearchView.as_view(), name="search"),
+    path("galleries/", api.GalleryListView.as_view(), name="galleries"),
+    path("galleries/<slug:slug>/", api.GalleryDetailView.as_view(), name="gallery"),
+    path("galleries/<slug:slug>/images/", api.GalleryImagesView.as_view(), name="gallery-images"),
+    path("images/<int:pk>/", api.ImageDetailView.as_view(), name="image"),
+    path("images/<int:pk>/neighbours/", api.ImageNeighboursView.as_view(), name="image-neighbours"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"", not_found),  # last: any other /api/ path gets a JSON 404
+]
