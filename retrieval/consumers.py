@@ -66,7 +66,7 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=fragments)
         if outcome is None:
             return
-        gallery, query = outcome
+        gallery, query, metric = outcome
         cards = services.explain_hits(query.decoded.image, query.hits)
         shown = 0
         while not self._stale(generation):
@@ -77,7 +77,7 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=card)
         if not self._stale(generation):
             await self.send(text_data=render_to_string("retrieval/_status.html", {
-                "state": "done", "count": shown, "preview": query_preview(query)}))
+                "state": "done", "count": shown, "preview": query_preview(query), "metric": metric}))
 
 
 def _start_search(message: dict) -> tuple[str, tuple | None]:
@@ -97,7 +97,7 @@ def _start_search(message: dict) -> tuple[str, tuple | None]:
         "form": form, "outcome": None, "streaming": True, "preview": query_preview(query),
         "k": form.cleaned_data["k"], "metric": form.cleaned_data["metric"], "oob": True,
     })
-    return html, (gallery, query)
+    return html, (gallery, query, form.cleaned_data["metric"])
 
 
 def _next_card(cards, gallery, query) -> str | None:

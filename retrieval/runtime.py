@@ -6,6 +6,7 @@ in processes that did not warm, such as management commands and tests.
 """
 
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -31,14 +32,36 @@ def index_path(gallery_slug: str, checkpoint_id: str) -> Path:
 
 
 def serving_pair(gallery_slug: str) -> SearchPair:
-    """The pair that answers searches in ``gallery_slug``, loading it on first use."""
+    """The pair that answers searches in ``gallery_slug``, loading it on first use and again
+    when another process has replaced its index file (a rebuild after the gallery changed)."""
     runtime = engine()
-    if runtime.has(gallery_slug):
+    if runtime.has(gallery_slug) and _is_current(gallery_slug, runtime.pair(gallery_slug)):
         return runtime.pair(gallery_slug)
     with _load_lock:
-        if not runtime.has(gallery_slug):
-            runtime.install(gallery_slug, _load_default_pair(runtime, gallery_slug))
+        if not (runtime.has(gallery_slug) and _is_current(gallery_slug, runtime.pair(gallery_slug))):
+            install_pair(gallery_slug, _load_default_pair(runtime, gallery_slug))
     return runtime.pair(gallery_slug)
+
+
+def install_pair(gallery_slug: str, pair: SearchPair) -> None:
+    """Serve ``pair`` from now on, remembering which index file it came from."""
+    _file_identity[gallery_slug] = _identity(pair.index_path)
+    engine().install(gallery_slug, pair)
+
+
+_file_identity: dict[str, tuple | None] = {}
+
+
+def _identity(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _is_current(gallery_slug: str, pair: SearchPair) -> bool:
+    return _file_identity.get(gallery_slug) == _identity(pair.index_path)
 
 
 def _load_default_pair(runtime: Runtime, gallery_slug: str) -> SearchPair:

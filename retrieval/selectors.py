@@ -13,7 +13,8 @@ def gallery_list() -> QuerySet[Gallery]:
     return Gallery.objects.annotate(image_count=Count("images"))
 
 
-def gallery_images(*, gallery: Gallery, split: str = GalleryImage.Split.TRAIN, label: int | None = None) -> QuerySet[GalleryImage]:
+def gallery_images(*, gallery: Gallery, split: str = GalleryImage.Split.TRAIN,
+                   label: int | None = None) -> QuerySet[GalleryImage]:
     images = gallery.images.filter(split=split)
     return images if label is None else images.filter(label=label)
 

@@ -1,5 +1,6 @@
 """Writes, and the search action: every state change the portal makes goes through here."""
 
+import hashlib
 import io
 import logging
 import time
@@ -20,11 +21,11 @@ from .engine.explain import Histogram, compare_histograms
 from .engine.fileio import atomic_write_bytes
 from .engine.images import encode_png
 from .engine.index import VectorIndex, read_index_meta
-from .engine.runtime import QueryResult
+from .engine.runtime import QueryResult, SearchPair
 from .engine.training.callbacks import TrainingCallback, TrainResult
 from .engine.training.descriptor import train_descriptor
 from .models import Gallery, GalleryImage, IndexVersion
-from .runtime import default_checkpoint_path, engine, index_path, serving_pair
+from .runtime import default_checkpoint_path, engine, index_path, install_pair, serving_pair
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (done, total)
@@ -79,8 +80,10 @@ def index_rebuild(*, gallery: Gallery, checkpoint: Path | None = None, force: bo
     checkpoint = Path(checkpoint or default_checkpoint_path())
     descriptor = load_descriptor(checkpoint, engine().device)
     rows = list(gallery.images.filter(split=GalleryImage.Split.TRAIN).order_by("id").values_list("id", "file", "label"))
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    ids_digest = hashlib.sha256(ids.tobytes()).hexdigest()[:16]  # same rows, same index
     path = index_path(gallery.slug, descriptor.checkpoint_id)
-    if not force and path.exists() and read_index_meta(path).get("count") == len(rows):
+    if not force and path.exists() and read_index_meta(path).get("ids_digest") == ids_digest:
         version = IndexVersion.objects.filter(gallery=gallery, path=str(path)).first()
         if version:
             return version
@@ -91,16 +94,20 @@ def index_rebuild(*, gallery: Gallery, checkpoint: Path | None = None, force: bo
         vectors.append(descriptor.describe_images([open_gallery_image(name) for _, name, _ in batch]))
         if progress:
             progress(start + len(batch), len(rows))
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
     labels = np.array([-1 if r[2] is None else r[2] for r in rows], dtype=np.int64)
     vectors = np.concatenate(vectors) if vectors else np.zeros((0, descriptor.dim), np.float32)
     index = VectorIndex.build(vectors, ids, labels, {
         "checkpoint_id": descriptor.checkpoint_id, "checkpoint_name": checkpoint.name,
-        "gallery": gallery.slug, "arch": descriptor.arch,
+        "gallery": gallery.slug, "arch": descriptor.arch, "ids_digest": ids_digest,
     })
     index.save(path)
+    runtime = engine()
+    if runtime.has(gallery.slug) and runtime.pair(gallery.slug).checkpoint_id == descriptor.checkpoint_id:
+        # This process serves that checkpoint: swap the fresh index in (the old one may list deleted rows).
+        install_pair(gallery.slug, SearchPair(descriptor, index, str(checkpoint), str(path)))
     seconds = time.perf_counter() - started
-    log.info("indexed %d images of %s in %.1f s (%.0f images/s)", len(rows), gallery.slug, seconds, len(rows) / max(seconds, 1e-9))
+    log.info("indexed %d images of %s in %.1f s (%.0f images/s)",
+             len(rows), gallery.slug, seconds, len(rows) / max(seconds, 1e-9))
     return IndexVersion.objects.create(gallery=gallery, checkpoint_id=descriptor.checkpoint_id, checkpoint_name=checkpoint.name,
                                        path=str(path), count=len(rows), dim=index.dim, seconds=round(seconds, 2))
 

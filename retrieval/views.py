@@ -42,7 +42,8 @@ def _example_image(value) -> GalleryImage | None:
 
 
 def _render_search(request, form, *, status: int, outcome=None, example=None):
-    context = {"form": form, "outcome": outcome, "example": example, "metric": form.cleaned_data.get("metric") if outcome else None,
+    context = {"form": form, "outcome": outcome, "example": example,
+               "metric": outcome.metric if outcome else None,
                "error_messages": [message for errors in form.errors.values() for message in errors],
                "preview": query_preview(outcome.query) if outcome else None,
                "examples": selectors.example_queries(),

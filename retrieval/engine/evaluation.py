@@ -13,13 +13,14 @@ import torch
 
 from .config import METRICS
 from .index import VectorIndex
-from .metrics import mean_average_precision, retrieval_report
+from .metrics import retrieval_report
 
 DEFAULT_KS = (1, 5, 10)
 # Bytes held per (query, gallery item) cell while one chunk is ranked: the float32
-# distance, the int64 sort order and gathered labels, and the float64 relevance, cumulative
-# sum and products inside ``mean_average_precision`` (measured peak is about 60 bytes).
-BYTES_PER_CELL = 80
+# distances, the int64 sort keys (twice: sorting copies them), the gathered int64 labels,
+# the relevance flags, the int32 running hit count and the float64 precisions. The peak
+# measured with tracemalloc is about 32; the margin covers allocator slack.
+BYTES_PER_CELL = 48
 DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024
 
 
@@ -43,18 +44,44 @@ def queries_per_chunk(gallery_size: int, memory_budget: int = DEFAULT_MEMORY_BUD
 
 def full_ranking_ap(query_vectors: np.ndarray, query_labels: np.ndarray, gallery_vectors: np.ndarray,
                     gallery_labels: np.ndarray, metric: str, *, chunk: int | None = None) -> np.ndarray:
-    """Per-query average precision over the ranking of *every* gallery item (ties by gallery order)."""
+    """Per-query average precision over the ranking of *every* gallery item (ties by gallery order).
+
+    Gives what ``metrics.mean_average_precision`` gives, about twice as fast on a CPU.
+    """
     gallery = torch.from_numpy(np.ascontiguousarray(gallery_vectors, dtype=np.float32))
-    gallery_labels_t = torch.from_numpy(np.asarray(gallery_labels, dtype=np.int64))
     queries = torch.from_numpy(np.ascontiguousarray(query_vectors, dtype=np.float32))
-    query_labels_t = torch.from_numpy(np.asarray(query_labels, dtype=np.int64))
+    gallery_labels = np.asarray(gallery_labels, dtype=np.int64)
+    query_labels = np.asarray(query_labels, dtype=np.int64)
     chunk = chunk or queries_per_chunk(len(gallery))
     out = np.empty(len(queries), dtype=np.float64)
     for start in range(0, len(queries), chunk):
         stop = start + chunk
-        distances = distance_matrix(queries[start:stop], gallery, metric)
-        out[start:stop] = mean_average_precision(distances, gallery_labels_t, query_labels_t[start:stop])
+        distances = distance_matrix(queries[start:stop], gallery, metric).numpy()
+        out[start:stop] = average_precisions(ranked_relevance(distances, gallery_labels, query_labels[start:stop]))
     return out
+
+
+def ranked_relevance(distances: np.ndarray, gallery_labels: np.ndarray, query_labels: np.ndarray) -> np.ndarray:
+    """Booleans [q, g]: whether the item at each rank shares its query's label.
+
+    Ranks by distance, ties in gallery order, like a stable argsort, but by sorting plain
+    int64 keys (distance bits high, gallery position low), which numpy's vectorised sort
+    does about twice as fast: the bit patterns of non-negative float32s order as their values.
+    """
+    # max(.., 0) absorbs rounding below zero; + 0 turns -0.0 (sign bit set) into +0.0.
+    bits = (np.maximum(distances.astype(np.float32, copy=False), 0) + np.float32(0)).view(np.int32)
+    keys = (bits.astype(np.int64) << 32) | np.arange(distances.shape[1], dtype=np.int64)
+    keys.sort(axis=1)
+    return gallery_labels[keys & 0xFFFFFFFF] == query_labels[:, None]
+
+
+def average_precisions(relevant: np.ndarray) -> np.ndarray:
+    """AP of each row of ranked relevance flags [q, g], over the whole row (0 with no hit)."""
+    hits = relevant.cumsum(axis=1, dtype=np.int32)  # relevant items up to and including each rank
+    ranks = np.arange(1, relevant.shape[1] + 1)
+    precisions = np.divide(hits, ranks, out=np.zeros(relevant.shape), where=relevant)
+    total = hits[:, -1] if relevant.shape[1] else np.zeros(len(relevant), np.int32)
+    return precisions.sum(axis=1) / np.maximum(total, 1)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ def histogram_distance(a: Histogram, b: Histogram) -> float:
     return float(np.abs(a.values - b.values).sum() / a.values.size)
 
 
-def compare_histograms(query: Image.Image, result: Image.Image, *, bins: int = DEFAULT_BINS) -> tuple[Histogram, Histogram, float]:
+def compare_histograms(
+    query: Image.Image, result: Image.Image, *, bins: int = DEFAULT_BINS,
+) -> tuple[Histogram, Histogram, float]:
     """Histograms of both in one space (colour if either is colour) and their distance."""
     colour = query.mode == "RGB" or result.mode == "RGB"
     hq, hr = histogram(query, colour=colour, bins=bins), histogram(result, colour=colour, bins=bins)

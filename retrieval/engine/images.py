@@ -56,13 +56,13 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decode
             img = ImageOps.exif_transpose(img)
         except Image.DecompressionBombError:
             raise ImageTooLarge(_too_large_message((width, height), max_pixels)) from None
-        except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        except (OSError, ValueError, SyntaxError, EOFError):
             raise InvalidImage("The image is truncated or corrupt and cannot be decoded.") from None
     return DecodedImage(image=_to_display_mode(img), format=fmt, frames=frames)
 
 
 def _looks_like_svg(data: bytes) -> bool:
-    head = data[:1024].lstrip().lower()
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head) or b"<!doctype svg" in head
 
 
@@ -78,9 +78,7 @@ def _to_display_mode(img: Image.Image) -> Image.Image:
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         return _rescale_to_8bit(img)
-    if mode == "P":
-        img = img.convert("RGBA")
-    elif mode == "PA":
+    if mode == "P" or mode == "PA":
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "La", "RGBa"):
         base_mode = "L" if img.mode in ("LA", "La") else "RGB"

@@ -65,6 +65,9 @@ class VectorIndex:
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r} (choose from {', '.join(METRICS)})")
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        if len(self) == 0:
+            empty = np.zeros((len(queries), 0))
+            return SearchHits(ids=empty.astype(np.int64), distances=empty.astype(np.float32), labels=empty.astype(np.int64))
         k = max(1, min(int(k), len(self)))
         if metric == "cosine":
             queries = queries.copy()

@@ -142,7 +142,8 @@ def test_16_bit_png_really_is_16_bit():
 
 # --- search: bad input ----------------------------------------------------------------
 
-SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+SVG = (b'<?xml version="1.0"?>\n'
+       b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
 
 BAD_SEARCHES = {  # name -> (request fields, status, error code, field named in "fields" or None)
     "non-image bytes": (lambda png: {"image": SimpleUploadedFile("q.png", b"just some text, not pixels")},

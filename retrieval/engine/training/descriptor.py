@@ -123,6 +123,7 @@ def evaluate_classifier(net, mean, std, device, gallery_images, gallery_labels, 
     gallery_vectors, _ = run(gallery_images[:gallery_limit])
     query_vectors, logits = run(query_images)
     accuracy = (logits.argmax(1).numpy() == query_labels).mean()
-    index = VectorIndex.build(gallery_vectors, np.arange(len(gallery_vectors)), gallery_labels[:gallery_limit], {"checkpoint_id": "training"})
+    index = VectorIndex.build(gallery_vectors, np.arange(len(gallery_vectors)), gallery_labels[:gallery_limit],
+                              {"checkpoint_id": "training"})
     hits = index.search(query_vectors, 5, "cosine")
     return {"accuracy": round(float(accuracy), 4), "P@5": round(precision_at_k(hits.labels, query_labels, 5), 4)}

@@ -1,0 +1,53 @@
+# The two commands (see README):  make run   and   make test
+# Each step is skipped when it is already done, so re-running is safe and fast.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run setup serve test test-unit test-e2e system-packages lint clean
+
+run: setup serve
+
+setup: system-packages $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py setup_demo
+
+serve:
+	@echo "Serving the portal at http://$(HOST):$(PORT)/"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+
+# Unit, API and websocket tests, then the browser tests as their own pytest process
+# (pytest-playwright's sync fixtures and pytest-asyncio do not share one process).
+test: system-packages $(VENV)/.installed test-unit test-e2e
+
+test-unit:
+	$(PY) -m pytest -m "not e2e" -q
+
+test-e2e:
+	$(PY) -m pytest -m e2e -q
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+lint:
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf var media/galleries

@@ -1,0 +1,78 @@
+"""Upload an image in real headless Chromium and see the result grid with explanations."""
+
+import re
+
+import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from django.conf import settings
+from playwright.sync_api import Page, expect
+
+from tests.conftest import DATASET_MISSING, TINY_GALLERY, tiny_checkpoint
+
+
+@pytest.mark.skipif(DATASET_MISSING, reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+class SearchPageInBrowser(ChannelsLiveServerTestCase):
+    serve_static = True
+
+    @pytest.fixture(autouse=True)
+    def _browser_page(self, page: Page, browser, tmp_path):
+        self.page, self.browser, self.tmp_path = page, browser, tmp_path
+
+    def setUp(self):
+        # The live server's database is flushed between tests: import (or keep) the tiny gallery.
+        from retrieval.services import gallery_import_fashion_mnist, index_rebuild
+
+        tiny_checkpoint()
+        self.gallery = gallery_import_fashion_mnist(folder=settings.RETRIEVAL["FASHION_MNIST_DIR"], limit=TINY_GALLERY)
+        index_rebuild(gallery=self.gallery)
+
+    def query_file(self):
+        image = self.gallery.images.filter(split="test").order_by("source_index").first()
+        path = self.tmp_path / "query.png"
+        with image.file.open("rb") as f:
+            path.write_bytes(f.read())
+        return path
+
+    def test_upload_streams_results_with_explanations_over_the_websocket(self):
+        page = self.page
+        page.goto(self.live_server_url + "/")
+        expect(page.locator("#live-indicator")).to_have_class("dot live")
+        page.locator("#id_k").fill("6")
+        page.set_input_files("#id_image", self.query_file())
+        cards = page.locator("#result-grid .result-card")
+        expect(cards).to_have_count(6)
+        expect(page.locator("#result-status")).to_contain_text("6 results")
+        expect(cards.first.locator("svg polyline")).to_have_count(2)  # query and result, intensity channel
+        expect(cards.first.locator(".histogram-distance")).to_have_text(re.compile(r"^\d+\.\d{4}$"))
+        expect(cards.first.locator(".feature-distance")).to_have_text(re.compile(r"^\d+\.\d{4}$"))
+        expect(page.locator(".query-panel")).to_contain_text("what the network sees")
+        # Changing the metric re-runs the query live.
+        page.get_by_label("Cosine").check()
+        expect(page.locator("#result-status")).to_contain_text("by cosine")
+
+    def test_example_query_runs_with_one_click(self):
+        page = self.page
+        page.goto(self.live_server_url + "/")
+        expect(page.locator("#live-indicator")).to_have_class("dot live")
+        page.locator(".example").first.click()
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+
+    def test_bad_file_shows_a_readable_message(self):
+        page = self.page
+        page.goto(self.live_server_url + "/")
+        expect(page.locator("#live-indicator")).to_have_class("dot live")
+        bad = self.tmp_path / "notes.png"
+        bad.write_bytes(b"this is not an image")
+        page.set_input_files("#id_image", bad)
+        expect(page.locator("#form-errors")).to_contain_text("not an image")
+        expect(page.locator("#result-grid .result-card")).to_have_count(0)
+
+    def test_without_javascript_the_form_posts_and_renders_results(self):
+        context = self.browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(self.live_server_url + "/")
+        page.set_input_files("#id_image", self.query_file())
+        page.locator("button[type=submit]").click()
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        expect(page.locator("#result-status")).to_contain_text("10 results")
+        context.close()
