@@ -19,6 +19,7 @@ from . import services
 from .engine.errors import EngineError
 from .errors import user_error
 from .forms import ImageSearchForm
+from .models import GalleryImage
 from .presenters import query_preview
 from .runtime import engine, serving_pair
 
@@ -66,11 +67,11 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=fragments)
         if outcome is None:
             return
-        gallery, query, metric = outcome
+        gallery, query, metric, example = outcome
         cards = services.explain_hits(query.decoded.image, query.hits)
         shown = 0
         while not self._stale(generation):
-            card = await in_pool(_next_card)(cards, gallery, query)
+            card = await in_pool(_next_card)(cards, example)
             if card is None:
                 break
             shown += 1
@@ -93,18 +94,26 @@ def _start_search(message: dict) -> tuple[str, tuple | None]:
                                       metric=form.cleaned_data["metric"])
     except EngineError as error:
         return _errors_fragment([user_error(error).message]), None
+    example = _example(message.get("example"), gallery)
     html = render_to_string("retrieval/_search_results.html", {
-        "form": form, "outcome": None, "streaming": True, "preview": query_preview(query),
+        "form": form, "outcome": None, "streaming": True, "preview": query_preview(query), "example": example,
         "k": form.cleaned_data["k"], "metric": form.cleaned_data["metric"], "oob": True,
     })
-    return html, (gallery, query, form.cleaned_data["metric"])
+    return html, (gallery, query, form.cleaned_data["metric"], example)
 
 
-def _next_card(cards, gallery, query) -> str | None:
+def _next_card(cards, example) -> str | None:
     item = next(cards, None)
     if item is None:
         return None
-    return render_to_string("retrieval/_result_card.html", {"item": item, "oob": True})
+    return render_to_string("retrieval/_result_card.html", {"item": item, "example": example, "oob": True})
+
+
+def _example(value, gallery) -> GalleryImage | None:
+    """The labelled test image a query came from, when the page says so (display only)."""
+    if not str(value or "").isdigit():
+        return None
+    return GalleryImage.objects.filter(pk=int(value), gallery=gallery).first()
 
 
 def _errors_fragment(messages: list[str]) -> str:

@@ -10,6 +10,7 @@
   const indicator = document.getElementById("live-indicator");
   let socket = null;
   let queryDataUrl = null;
+  let exampleId = null;  // set while the query is a test-set example (its true class is known)
 
   const setLive = (live) => {
     socket = live;
@@ -36,7 +37,7 @@
   // Send the current query over the websocket; false when there is no live socket.
   const searchLive = () => {
     if (!socket || !queryDataUrl) return false;
-    socket.send(JSON.stringify({ type: "search", image: queryDataUrl, ...params() }));
+    socket.send(JSON.stringify({ type: "search", image: queryDataUrl, example: exampleId, ...params() }));
     return true;
   };
 
@@ -49,7 +50,7 @@
     if (!searchLive()) htmx.trigger(form, "submit");
   };
 
-  input.addEventListener("change", () => input.files[0] && choose(input.files[0]));
+  input.addEventListener("change", () => { exampleId = null; if (input.files[0]) choose(input.files[0]); });
   ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); }));
   ["dragleave", "drop"].forEach((type) => zone.addEventListener(type, () => zone.classList.remove("dragging")));
   zone.addEventListener("drop", (e) => {
@@ -57,11 +58,13 @@
     const file = e.dataTransfer.files[0];
     if (!file) return;
     input.files = e.dataTransfer.files;  // so a plain post carries it too
+    exampleId = null;
     choose(file);
   });
   document.addEventListener("paste", (e) => {
     const file = [...(e.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
     if (file) {
+      exampleId = null;
       const transfer = new DataTransfer();
       transfer.items.add(file);
       input.files = transfer.files;
@@ -76,6 +79,9 @@
     if (!socket) return;  // follow the link: the server runs the example query
     e.preventDefault();
     const response = await fetch(link.dataset.imageUrl);
-    if (response.ok) choose(await response.blob());
+    if (response.ok) {
+      exampleId = link.dataset.exampleId;
+      choose(await response.blob());
+    }
   }));
 })();

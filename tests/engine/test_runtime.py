@@ -123,3 +123,47 @@ def test_get_runtime_is_a_process_singleton():
         assert get_runtime("cpu") is not rt
     finally:
         reset_runtime()
+
+
+def test_concurrent_searches_during_swaps_never_fail_or_mix_pairs(files):
+    """Searches run while another thread swaps two pairs back and forth: every answer is
+    exactly the answer of one whole pair (its checkpoint id says which), and none fails."""
+    import threading
+
+    folder, gallery = files
+    rt = Runtime(torch.device("cpu"), faiss_gpu=False)
+    pairs = [rt.load_pair(folder / "a.pt", folder / "a.index"), rt.load_pair(folder / "b.pt", folder / "b.index")]
+    query = png(gallery[3])
+    expected = {}
+    for pair in pairs:
+        rt.install("g", pair)
+        result = rt.search_bytes("g", query, k=5, metric="l2")
+        expected[pair.checkpoint_id] = (result.hits.ids.tolist(), result.hits.distances.round(5).tolist())
+    assert len(expected) == 2
+    errors, answers, stop = [], [], threading.Event()
+
+    def search():
+        while not stop.is_set():
+            try:
+                result = rt.search_bytes("g", query, k=5, metric="l2")
+                answers.append((result.checkpoint_id, result.hits.ids.tolist(), result.hits.distances.round(5).tolist()))
+            except Exception as error:  # noqa: BLE001 - any failure is the finding
+                errors.append(error)
+
+    def swap():
+        import time
+
+        for i in range(200):
+            rt.install("g", pairs[i % 2])
+            time.sleep(0.002)  # let searches run against each pair
+        stop.set()
+
+    threads = [threading.Thread(target=search) for _ in range(4)] + [threading.Thread(target=swap)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert {answer[0] for answer in answers} == set(expected)  # both pairs really served
+    for checkpoint_id, ids, distances in answers:
+        assert (ids, distances) == expected[checkpoint_id]

@@ -126,3 +126,10 @@ def test_query_split_image_page_describes_on_the_fly(client, gallery):
     image = gallery.images.filter(split="test").first()
     response = client.get(image.get_absolute_url(), {"k": 3, "metric": "cosine"})
     assert response.status_code == 200 and len(response.context["neighbours"]) == 3
+
+
+def test_example_query_shows_its_true_class(client, gallery):
+    example = gallery.images.filter(split="test").order_by("source_index").first()
+    html = client.get(reverse("retrieval:search"), {"example": example.pk, "k": 5}).content.decode()
+    assert f"true class <strong>{example.label_name}</strong>" in html
+    assert 'class="match"' in html

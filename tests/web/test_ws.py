@@ -87,3 +87,15 @@ async def test_socket_without_origin_is_refused():
     communicator = WebsocketCommunicator(application, "/ws/search/")
     connected, _ = await communicator.connect()
     assert not connected
+
+
+async def test_an_example_query_marks_results_of_its_true_class(gallery, query_png):
+    from channels.db import database_sync_to_async
+
+    example = await database_sync_to_async(lambda: gallery.images.filter(split="test").order_by("source_index").first())()
+    communicator = await connect()
+    await communicator.send_to(text_data=json.dumps({"type": "search", "image": data_url(query_png), "k": 5, "example": example.pk}))
+    messages = await receive_until_done(communicator)
+    assert "true class" in messages[0]
+    assert any('class="match"' in card for card in messages[1:-1])  # the tiny model still finds some of its class
+    await communicator.disconnect()
