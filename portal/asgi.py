@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
 The server process warms the retrieval engine once here (models and indexes loaded
-before the first request); management commands load lazily instead.
+before the first request), and marks training runs that a previous server process left
+running as interrupted; management commands load lazily instead.
 """
 
 import os
@@ -13,12 +14,17 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from retrieval.routing import websocket_urlpatterns  # noqa: E402
+from retrieval.tasks import server_started  # noqa: E402
+
+server_started()  # here, not in AppConfig.ready(): it reads the database
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+    # Sessions identify staff on the training sockets (visitors may watch public runs only).
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })

@@ -20,7 +20,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .engine.errors import EngineError
+from .engine.errors import EngineError, InvalidConfig
 from .errors import user_error
 
 
@@ -42,6 +42,9 @@ def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = Non
 def exception_handler(exc, context):
     if isinstance(exc, InvalidInput):
         return _invalid(_form_messages(exc.form), too_large=getattr(exc.form, "too_large", False))
+    if isinstance(exc, InvalidConfig):  # a training configuration: every problem, per option where known
+        detail = " ".join(_sentence(message) for message in exc.messages)
+        return Response(error_body("invalid_request", detail, exc.fields), status=400)
     if isinstance(exc, EngineError):
         problem = user_error(exc)
         return Response(error_body(problem.code, problem.message), status=problem.status)

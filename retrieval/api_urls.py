@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import api
+from . import api, api_training
 from .api_errors import not_found
 
 app_name = "api"
@@ -14,6 +14,11 @@ urlpatterns = [
     path("galleries/<slug:slug>/images/", api.GalleryImagesView.as_view(), name="gallery-images"),
     path("images/<int:pk>/", api.ImageDetailView.as_view(), name="image"),
     path("images/<int:pk>/neighbours/", api.ImageNeighboursView.as_view(), name="image-neighbours"),
+    path("training/families/", api_training.TrainerListView.as_view(), name="training-families"),
+    path("training/runs/", api_training.TrainingRunListView.as_view(), name="training-runs"),
+    path("training/runs/<int:pk>/", api_training.TrainingRunDetailView.as_view(), name="training-run"),
+    path("training/runs/<int:pk>/cancel/", api_training.TrainingRunCancelView.as_view(), name="training-run-cancel"),
+    path("training/runs/<int:pk>/activate/", api_training.TrainingRunActivateView.as_view(), name="training-run-activate"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"", not_found),  # last: any other /api/ path gets a JSON 404

@@ -1,6 +1,7 @@
-"""Websocket consumers: accept a query, stream result fragments as they are ready.
+"""Websocket consumers: the search (accept a query, stream result fragments as they are
+ready) and the training-run watcher (see ``TrainingRunConsumer``).
 
-Messages in (JSON): {"type": "search", "image": "data:image/png;base64,...", "k": 10,
+Search messages in (JSON): {"type": "search", "image": "data:image/png;base64,...", "k": 10,
 "metric": "l2", "gallery": "fashion-mnist"}. Messages out: HTML fragments whose top-level
 elements carry ids (and ``hx-swap-oob``), swapped into the page by htmx's ws extension.
 
@@ -15,11 +16,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 
-from . import services
+from . import selectors, services
 from .engine.errors import EngineError
 from .errors import user_error
+from .events import register_server_loop, run_group
 from .forms import ImageSearchForm
-from .models import GalleryImage
+from .models import GalleryImage, TrainingRun
 from .presenters import query_preview
 from .runtime import engine, serving_pair
 
@@ -118,3 +120,50 @@ def _example(value, gallery) -> GalleryImage | None:
 
 def _errors_fragment(messages: list[str]) -> str:
     return render_to_string("retrieval/_errors.html", {"messages": messages, "oob": True})
+
+
+class TrainingRunConsumer(AsyncJsonWebsocketConsumer):
+    """Watch one training run: join its group first, then send everything persisted so far
+    (a "history" message), then relay live events. Events already covered by the history
+    may arrive after it; the page drops steps at or below the history's last step.
+
+    A run that does not exist (or is not public, for visitors who are not staff) gets an
+    error message and the socket closed with code 4404 and a reason.
+    """
+
+    NOT_FOUND = 4404
+
+    async def connect(self):
+        register_server_loop(asyncio.get_running_loop())
+        raw = str(self.scope["url_route"]["kwargs"]["run_id"])
+        self.group = None
+        await self.accept()
+        run = await in_pool(_visible_run)(raw, self.scope.get("user"))
+        if run is None:
+            detail = f"There is no training run {raw!r} to watch."
+            await self.send_json({"kind": "error", "error": "not_found", "detail": detail})
+            await self.close(code=self.NOT_FOUND, reason=detail)
+            return
+        self.group = run_group(run.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json(await in_pool(_history)(run.pk))
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        await self.send_json({"kind": "error", "error": "read_only", "detail": "This socket only reports progress."})
+
+    async def run_event(self, message):
+        await self.send_json(message["event"])
+
+
+def _visible_run(raw: str, user) -> TrainingRun | None:
+    if not raw.isdigit():
+        return None
+    return selectors.training_run_for(user=user, pk=int(raw))
+
+
+def _history(run_id: int) -> dict:
+    return selectors.training_run_state(TrainingRun.objects.get(pk=run_id))

@@ -4,4 +4,5 @@ from . import consumers
 
 websocket_urlpatterns = [
     path("ws/search/", consumers.SearchConsumer.as_asgi()),
+    path("ws/training/<str:run_id>/", consumers.TrainingRunConsumer.as_asgi()),
 ]

@@ -17,15 +17,16 @@ from PIL import Image
 from .engine.config import DescriptorTrainConfig
 from .engine.data import fashion_mnist
 from .engine.descriptors import load_descriptor
+from .engine.errors import NotReady
 from .engine.explain import Histogram, compare_histograms
 from .engine.fileio import atomic_write_bytes
 from .engine.images import encode_png
 from .engine.index import VectorIndex, read_index_meta
 from .engine.runtime import QueryResult, SearchPair
 from .engine.training.callbacks import TrainingCallback, TrainResult
-from .engine.training.descriptor import train_descriptor
+from .engine.training.registry import TrainContext, get_trainer
 from .models import Gallery, GalleryImage, IndexVersion
-from .runtime import default_checkpoint_path, engine, index_path, install_pair, serving_pair
+from .runtime import engine, index_path, install_pair, serving_checkpoint_path, serving_pair
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (done, total)
@@ -73,17 +74,19 @@ def _import_split(gallery: Gallery, split: str, images: np.ndarray, labels: np.n
 
 def index_rebuild(*, gallery: Gallery, checkpoint: Path | None = None, force: bool = False,
                   progress: Progress | None = None, batch_size: int = 1024) -> IndexVersion:
-    """Describe every gallery image with ``checkpoint`` and save the index beside it.
+    """Describe every gallery image with ``checkpoint`` (by default the one serving the
+    gallery) and save the index beside it.
 
     Skips the work when an index for this checkpoint and gallery size already exists.
     """
-    checkpoint = Path(checkpoint or default_checkpoint_path())
+    checkpoint = Path(checkpoint or serving_checkpoint_path(gallery.slug))
     descriptor = load_descriptor(checkpoint, engine().device)
     rows = list(gallery.images.filter(split=GalleryImage.Split.TRAIN).order_by("id").values_list("id", "file", "label"))
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     ids_digest = hashlib.sha256(ids.tobytes()).hexdigest()[:16]  # same rows, same index
     path = index_path(gallery.slug, descriptor.checkpoint_id)
-    if not force and path.exists() and read_index_meta(path).get("ids_digest") == ids_digest:
+    stored = read_index_meta(path) if path.exists() else {}
+    if not force and stored.get("ids_digest") == ids_digest and stored.get("features") == descriptor.features:
         version = IndexVersion.objects.filter(gallery=gallery, path=str(path)).first()
         if version:
             return version
@@ -98,7 +101,7 @@ def index_rebuild(*, gallery: Gallery, checkpoint: Path | None = None, force: bo
     vectors = np.concatenate(vectors) if vectors else np.zeros((0, descriptor.dim), np.float32)
     index = VectorIndex.build(vectors, ids, labels, {
         "checkpoint_id": descriptor.checkpoint_id, "checkpoint_name": checkpoint.name,
-        "gallery": gallery.slug, "arch": descriptor.arch, "ids_digest": ids_digest,
+        "gallery": gallery.slug, "arch": descriptor.arch, "ids_digest": ids_digest, "features": descriptor.features,
     })
     index.save(path)
     runtime = engine()
@@ -166,12 +169,18 @@ def explain_hits(query_image: Image.Image, hits):
 
 # --- training --------------------------------------------------------------------------
 
+def dataset_dir(name: str) -> Path:
+    """The folder of a trainer's dataset (``TrainerSpec.dataset``)."""
+    folders = {"fashion-mnist": settings.RETRIEVAL["FASHION_MNIST_DIR"], **settings.RETRIEVAL.get("DATASETS", {})}
+    try:
+        return Path(folders[name])
+    except KeyError:
+        raise NotReady(f"No folder is configured for the dataset {name!r} (RETRIEVAL['DATASETS']).") from None
+
+
 def descriptor_train(*, config: DescriptorTrainConfig, out_path: Path, callback: TrainingCallback | None = None) -> TrainResult:
-    """Train the descriptor CNN on the Fashion-MNIST gallery, validating on its test split."""
-    folder = settings.RETRIEVAL["FASHION_MNIST_DIR"]
-    train_images, train_labels = fashion_mnist.load_split(folder, "train")
-    test_images, test_labels = fashion_mnist.load_split(folder, "test")
-    return train_descriptor(
-        config, train_images=train_images, train_labels=train_labels, eval_images=test_images,
-        eval_labels=test_labels, classes=fashion_mnist.CLASS_NAMES, out_path=out_path, callback=callback,
-    )
+    """Train the descriptor CNN on the Fashion-MNIST gallery, validating on its test split
+    (no run record: the session fixtures and scripts use this directly)."""
+    spec = get_trainer("descriptor")
+    context = TrainContext(data_dir=dataset_dir(spec.dataset), out_path=Path(out_path))
+    return spec.run(config, context, callback or TrainingCallback())

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from . import selectors, services
 from .engine.errors import EngineError
 from .errors import user_error
-from .forms import ImageSearchForm, NeighboursForm
+from .forms import DEFAULT_K, DEFAULT_METRIC, METRIC_CHOICES, ImageSearchForm, NeighboursForm
 from .models import Gallery, GalleryImage
 from .presenters import query_preview
 
@@ -43,13 +43,19 @@ def _example_image(value) -> GalleryImage | None:
 
 def _render_search(request, form, *, status: int, outcome=None, example=None):
     context = {"form": form, "outcome": outcome, "example": example,
-               "metric": outcome.metric if outcome else None,
+               "metric": outcome.metric if outcome else None, "current_metric": _current_metric(form),
                "error_messages": [message for errors in form.errors.values() for message in errors],
                "preview": query_preview(outcome.query) if outcome else None,
                "examples": selectors.example_queries(),
                "max_upload_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)}
     template = "retrieval/_search_results.html" if request.htmx and request.method == "POST" else "retrieval/search.html"
     return render(request, template, context, status=status)
+
+
+def _current_metric(form) -> str:
+    """The metric the page shows as chosen: the submitted one when valid, else the default."""
+    value = form["metric"].value()
+    return value if value in dict(METRIC_CHOICES) else DEFAULT_METRIC
 
 
 def gallery_list(request):
@@ -78,7 +84,8 @@ def _label_param(value, gallery: Gallery) -> int | None:
 def image_detail(request, slug: str, pk: int):
     image = get_object_or_404(GalleryImage.objects.select_related("gallery"), pk=pk, gallery__slug=slug)
     form = NeighboursForm(request.GET or None)
-    k, metric = (form.cleaned_data["k"], form.cleaned_data["metric"]) if form.is_bound and form.is_valid() else (10, "l2")
+    valid = form.is_bound and form.is_valid()
+    k, metric = (form.cleaned_data["k"], form.cleaned_data["metric"]) if valid else (DEFAULT_K, DEFAULT_METRIC)
     context = {"image": image, "form": form, "k": k, "metric": metric, "neighbours": [], "problem": None}
     try:
         hits = selectors.image_neighbours(image=image, k=k, metric=metric)

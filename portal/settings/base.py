@@ -4,6 +4,7 @@ Deployment switches come from the environment:
   PORTAL_SECRET_KEY, PORTAL_DEBUG=0, PORTAL_ALLOWED_HOSTS=a,b
   DATABASE_URL=postgres://user:pass@host:5432/name   (PostgreSQL; needs psycopg)
   REDIS_URL=redis://127.0.0.1:6379/0                  (channels-redis, for several processes)
+  PORTAL_TRAINING_WORKER=external                      (training jobs run by `manage.py training_worker`)
   FASHION_MNIST_DIR=/path/to/idx/files                 (default: Debian's dataset-fashion-mnist)
 """
 
@@ -144,6 +145,18 @@ RETRIEVAL = {
     "DEVICE": os.environ.get("PORTAL_DEVICE", "auto"),
     # The server process warms the engine at start-up (set by portal.asgi); commands load lazily.
     "WARM_AT_STARTUP": env_flag("PORTAL_WARM_ENGINE", False),
+    # torch/FAISS threads in the server process (batch commands keep every core).
+    "SERVER_THREADS": int(os.environ.get("PORTAL_SERVER_THREADS", 1)),
+    # The server process also marks runs left "running" by a previous process as interrupted.
+    "RECOVER_RUNS_AT_STARTUP": env_flag("PORTAL_WARM_ENGINE", False),
+    # Checkpoints of runs started from the browser or the API; the active-checkpoint pointers
+    # live beside the indexes.
+    "RUNS_DIR": VAR_DIR / "runs",
+    # "inprocess": a worker thread in the server process (one run at a time).
+    # "external": `python manage.py training_worker` runs the jobs; the server only queues them.
+    "TRAINING_WORKER": os.environ.get("PORTAL_TRAINING_WORKER", "inprocess"),
+    # A run whose worker on another host has not reported for this long counts as lost.
+    "RUN_STALE_AFTER_S": 900,
 }
 
 LOGGING = {

@@ -16,7 +16,8 @@ TEST_VAR = Path(os.environ.setdefault("PORTAL_TEST_VAR", tempfile.mkdtemp(prefix
 TEST_VAR.mkdir(exist_ok=True)
 DATABASES = {"default": {
     "ENGINE": "django.db.backends.sqlite3",
-    "NAME": TEST_VAR / "portal.sqlite3",
+    # A worker started as a subprocess by a test is pointed at the test database this way.
+    "NAME": Path(os.environ.get("PORTAL_TEST_DB", TEST_VAR / "portal.sqlite3")),
     "TEST": {"NAME": TEST_VAR / "test-portal.sqlite3"},
     "OPTIONS": {"timeout": 20},
 }}
@@ -32,6 +33,9 @@ RETRIEVAL = {
     "DEFAULT_CHECKPOINT": "descriptor-test.pt",
     "INDEX_DIR": TEST_VAR / "indexes",
     "WARM_AT_STARTUP": False,
+    "RECOVER_RUNS_AT_STARTUP": False,
+    "RUNS_DIR": TEST_VAR / "runs",
+    "TRAINING_WORKER": "inprocess",
     "DEVICE": "cpu",
 }
 # Small enough that tests can exceed it cheaply.

@@ -1,8 +1,11 @@
 """Frozen settings objects, built the same way by commands, views and the API."""
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
+
+from .errors import InvalidConfig
+from .options import option
 
 METRICS = ("l2", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
@@ -12,22 +15,22 @@ DEVICES = ("auto", "cpu", "cuda")
 class DescriptorTrainConfig:
     """Training a classification CNN whose pooled features are the retrieval descriptor."""
 
-    arch: str = "fmnist_cnn"
-    epochs: int = 15
-    batch_size: int = 256
-    lr: float = 3e-3
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.1
-    subset: int | None = None  # train on the first N gallery images (balanced), None for all
-    augment: bool = True
-    seed: int = 0
-    device: str = "auto"
-    eval_queries: int = 2000  # held-out queries for the per-epoch P@k check
+    arch: str = field(default="fmnist_cnn", metadata=option("the network", choices=lambda: _net_names(), title="architecture"))
+    epochs: int = field(default=15, metadata=option("passes over the training images"))
+    batch_size: int = field(default=256, metadata=option("images per optimisation step"))
+    lr: float = field(default=3e-3, metadata=option("peak of the one-cycle schedule", title="learning rate"))
+    weight_decay: float = field(default=5e-4, metadata=option("AdamW weight decay", advanced=True))
+    label_smoothing: float = field(default=0.1, metadata=option("cross-entropy label smoothing", advanced=True))
+    subset: int | None = field(default=None, metadata=option("a balanced subset of N images (blank: all)", title="subset size"))
+    augment: bool = field(default=True, metadata=option("random flips, rotations, scaling and shifts"))
+    seed: int = field(default=0, metadata=option("random seed", advanced=True))
+    device: str = field(default="auto", metadata=option("where to train", choices=DEVICES))
+    eval_queries: int = field(default=2000, metadata=option("held-out queries for the per-epoch P@5 check", advanced=True))
 
     def __post_init__(self):
         errors = config_errors(self)
         if errors:
-            raise ValueError("; ".join(errors))
+            raise InvalidConfig(errors)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,6 +39,12 @@ class DescriptorTrainConfig:
     def from_dict(cls, values: dict) -> "DescriptorTrainConfig":
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
+
+
+def _net_names() -> list[str]:
+    from .nets import NETS  # imported late: the networks pull in torchvision
+
+    return NETS.names()
 
 
 def config_errors(config: DescriptorTrainConfig) -> list[str]:
@@ -51,12 +60,16 @@ def config_errors(config: DescriptorTrainConfig) -> list[str]:
         errors.append("batch size must be at least 1")
     if not config.lr > 0:
         errors.append("learning rate must be positive")
-    if config.weight_decay < 0:
+    if not config.weight_decay >= 0:  # NaN included
         errors.append("weight decay cannot be negative")
     if not 0 <= config.label_smoothing < 1:
         errors.append("label smoothing must be in [0, 1)")
     if config.subset is not None and config.subset < 10:
         errors.append("subset must hold at least 10 images")
+    if config.seed < 0:
+        errors.append("seed cannot be negative")
+    if config.eval_queries < 1:
+        errors.append("eval queries must be at least 1")
     if config.device not in DEVICES:
         errors.append(f"unknown device {config.device!r} (choose from {', '.join(DEVICES)})")
     elif config.device == "cuda" and not torch.cuda.is_available():

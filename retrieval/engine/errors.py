@@ -23,3 +23,13 @@ class IndexMismatch(EngineError):
 
 class NotReady(EngineError):
     """The engine has no descriptor or index loaded for the requested gallery yet."""
+
+
+class InvalidConfig(EngineError, ValueError):
+    """A training configuration that cannot run. ``messages`` lists every problem as a
+    sentence; ``fields`` holds those that belong to one option (keyed by its name)."""
+
+    def __init__(self, messages: list[str], fields: dict[str, list[str]] | None = None):
+        super().__init__("; ".join(messages))
+        self.messages = list(messages)
+        self.fields = dict(fields or {})

@@ -36,6 +36,11 @@ class SearchPair:
                 f"index {self.index_path} belongs to checkpoint {self.index.checkpoint_id}, "
                 f"not {self.descriptor.checkpoint_id}"
             )
+        if self.index.meta.get("features") != self.descriptor.features:
+            raise IndexMismatch(
+                f"index {self.index_path} holds {self.index.meta.get('features')!r} features, but the descriptor "
+                f"makes {self.descriptor.features!r}: rebuild the index"
+            )
 
     @property
     def checkpoint_id(self) -> str:

@@ -37,7 +37,8 @@ def files(tmp_path_factory):
     for ckpt in (ckpt_a, ckpt_b):
         descriptor = load_descriptor(ckpt)
         VectorIndex.build(descriptor.describe_arrays(gallery), ids, labels,
-                          {"checkpoint_id": descriptor.checkpoint_id}).save(ckpt.with_suffix(".index"))
+                          {"checkpoint_id": descriptor.checkpoint_id, "features": descriptor.features},
+                          ).save(ckpt.with_suffix(".index"))
     return folder, gallery
 
 
@@ -167,3 +168,20 @@ def test_concurrent_searches_during_swaps_never_fail_or_mix_pairs(files):
     assert {answer[0] for answer in answers} == set(expected)  # both pairs really served
     for checkpoint_id, ids, distances in answers:
         assert (ids, distances) == expected[checkpoint_id]
+
+
+def test_load_pair_refuses_an_index_of_other_features(files, tmp_path):
+    folder, gallery = files
+    descriptor = load_descriptor(folder / "a.pt")
+    VectorIndex.build(descriptor.describe_arrays(gallery), np.arange(12), np.arange(12) % 3,
+                      {"checkpoint_id": descriptor.checkpoint_id, "features": "gap"}).save(tmp_path / "old.index")
+    with pytest.raises(IndexMismatch, match="rebuild the index"):
+        Runtime(torch.device("cpu"), faiss_gpu=False).load_pair(folder / "a.pt", tmp_path / "old.index")
+
+
+def test_descriptor_is_invariant_to_mirroring(files):
+    folder, gallery = files
+    descriptor = load_descriptor(folder / "a.pt")
+    vectors = descriptor.describe_arrays(gallery[:3])
+    mirrored = descriptor.describe_arrays(gallery[:3, :, ::-1])
+    assert np.allclose(vectors, mirrored, atol=1e-5)

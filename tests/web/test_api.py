@@ -69,9 +69,9 @@ def test_search_returns_k_sorted_results_with_absolute_links(client, gallery, qu
     assert client.get(first["api_url"]).json()["id"] == first["id"]
 
 
-def test_search_defaults_to_ten_results_by_l2(client, gallery, query_png):
+def test_search_defaults_to_ten_results_by_cosine(client, gallery, query_png):
     body = search(client, query_png).json()
-    assert body["k"] == 10 and body["metric"] == "l2" and len(body["results"]) == 10
+    assert body["k"] == 10 and body["metric"] == "cosine" and len(body["results"]) == 10
 
 
 def test_cosine_distances_lie_between_0_and_2(client, gallery, query_png):

@@ -133,3 +133,10 @@ def test_example_query_shows_its_true_class(client, gallery):
     html = client.get(reverse("retrieval:search"), {"example": example.pk, "k": 5}).content.decode()
     assert f"true class <strong>{example.label_name}</strong>" in html
     assert 'class="match"' in html
+
+
+@pytest.mark.parametrize(("params", "checked"), [({}, "cosine"), ({"metric": "l2"}, "l2"), ({"metric": "bogus"}, "cosine")])
+def test_the_metric_in_use_is_the_one_checked(client, gallery, params, checked):
+    example = gallery.images.filter(split="test").first()
+    html = client.get(reverse("retrieval:search"), {"example": example.pk, **params}).content.decode()
+    assert f'value="{checked}" checked' in html

@@ -94,7 +94,8 @@ async def test_an_example_query_marks_results_of_its_true_class(gallery, query_p
 
     example = await database_sync_to_async(lambda: gallery.images.filter(split="test").order_by("source_index").first())()
     communicator = await connect()
-    await communicator.send_to(text_data=json.dumps({"type": "search", "image": data_url(query_png), "k": 5, "example": example.pk}))
+    message = {"type": "search", "image": data_url(query_png), "k": 5, "example": example.pk}
+    await communicator.send_to(text_data=json.dumps(message))
     messages = await receive_until_done(communicator)
     assert "true class" in messages[0]
     assert any('class="match"' in card for card in messages[1:-1])  # the tiny model still finds some of its class

@@ -11,15 +11,18 @@ import torch
 import torch.nn.functional as F
 
 from ..config import DescriptorTrainConfig
+from ..data import fashion_mnist
 from ..data.fashion_mnist import balanced_subset
 from ..descriptors import load_descriptor
+from ..descriptors.cnn import pooled_features
 from ..devices import resolve_device
 from ..fileio import atomic_path, atomic_write_json
 from ..index import VectorIndex
 from ..metrics import precision_at_k
 from ..nets import create_net
 from .callbacks import EpochInfo, TrainingCallback, TrainResult
-from .loop import StepClock, seed_everything
+from .loop import StepClock, seed_torch
+from .registry import TrainContext, TrainerSpec, register_trainer
 
 
 def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -43,7 +46,7 @@ def train_descriptor(
 ) -> TrainResult:
     callback = callback or TrainingCallback()
     device = resolve_device(config.device)
-    seed_everything(config.seed)
+    seed_torch(config.seed)
     if config.subset:
         keep = balanced_subset(train_labels, per_class=max(1, config.subset // len(classes)), seed=config.seed)
         train_images, train_labels = train_images[keep], train_labels[keep]
@@ -57,7 +60,9 @@ def train_descriptor(
     steps_per_epoch = math.ceil(len(images) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     optimiser = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=total_steps, pct_start=0.2)
+    # OneCycleLR divides by pct_start * total_steps - 1: a 5-step run would divide by zero.
+    pct_start = 0.2 if total_steps != 5 else 0.3
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=total_steps, pct_start=pct_start)
     generator = torch.Generator().manual_seed(config.seed)
     clock = StepClock(total_steps, config.epochs, callback)
     callback.on_start(total_steps=total_steps, config=config.to_dict(), device=str(device))
@@ -115,9 +120,8 @@ def evaluate_classifier(net, mean, std, device, gallery_images, gallery_labels, 
         feats, logits = [], []
         for start in range(0, len(arrays), 1024):
             x = (torch.from_numpy(arrays[start:start + 1024]).to(device)[:, None].float() / 255.0 - mean) / std
-            f = net.features(x)
-            feats.append(f.cpu())
-            logits.append(net.head(f).cpu())
+            feats.append(pooled_features(net, x).cpu())
+            logits.append(net(x).cpu())
         return torch.cat(feats).numpy(), torch.cat(logits)
 
     gallery_vectors, _ = run(gallery_images[:gallery_limit])
@@ -127,3 +131,22 @@ def evaluate_classifier(net, mean, std, device, gallery_images, gallery_labels, 
                               {"checkpoint_id": "training"})
     hits = index.search(query_vectors, 5, "cosine")
     return {"accuracy": round(float(accuracy), 4), "P@5": round(precision_at_k(hits.labels, query_labels, 5), 4)}
+
+
+def run_descriptor_training(config: DescriptorTrainConfig, context: TrainContext, callback: TrainingCallback) -> TrainResult:
+    """The registered entry point: Fashion-MNIST's train split is the gallery the network
+    learns; its test split gives the held-out checks."""
+    train_images, train_labels = fashion_mnist.load_split(context.data_dir, "train")
+    eval_images, eval_labels = fashion_mnist.load_split(context.data_dir, "test")
+    return train_descriptor(config, train_images=train_images, train_labels=train_labels, eval_images=eval_images,
+                            eval_labels=eval_labels, classes=fashion_mnist.CLASS_NAMES, out_path=context.out_path,
+                            callback=callback)
+
+
+register_trainer(TrainerSpec(
+    name="descriptor", title="Descriptor CNN",
+    description="A classification CNN trained on the Fashion-MNIST gallery; its pooled features are the search descriptor.",
+    config_cls=DescriptorTrainConfig, run=run_descriptor_training, dataset="fashion-mnist", produces="descriptor",
+    quick={"epochs": 1, "batch_size": 64, "subset": 200, "eval_queries": 100, "augment": False, "device": "cpu"},
+    checkpoint_name=lambda config: f"descriptor-{config.arch}.pt",
+))

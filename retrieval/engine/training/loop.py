@@ -1,17 +1,17 @@
 """Pieces every trainer shares: step timing and ETA, cancellation, reproducible seeding."""
 
-import random
 import time
 
-import numpy as np
 import torch
 
 from .callbacks import Cancelled, StepInfo, TrainingCallback
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
+def seed_torch(seed: int) -> None:
+    """Seed torch's generator (weight initialisation). Python's and NumPy's global generators
+    are left alone: a trainer shares its process with the web server, whose in-memory channel
+    layer names websocket channels with ``random`` (reseeding it made two sockets share one
+    name). Trainers draw everything else from their own seeded generators."""
     torch.manual_seed(seed)
 
 
