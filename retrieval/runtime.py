@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 
 from .engine.devices import set_compute_threads
@@ -182,5 +183,8 @@ def warm_runtime() -> None:
     except NotReady as error:
         log.warning("engine not warmed: %s", error)
         return
+    # One throwaway query: torch's first inference pays one-off set-up costs.
+    blank = np.zeros((1, pair.descriptor.input_size, pair.descriptor.input_size), np.uint8)
+    pair.index.search(pair.descriptor.describe_arrays(blank), 1, "cosine")
     log.info("engine ready: %s (%d items, checkpoint %s) on %s, faiss gpu=%s", slug, len(pair.index),
              pair.checkpoint_id, engine().device, engine().faiss_gpu)

@@ -1,0 +1,32 @@
+"""Start-up: the server process loads the engine once, before the first request."""
+
+import pytest
+import torch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_warm_runtime_loads_the_default_gallery_and_sets_server_threads(gallery, settings):
+    from retrieval.runtime import engine, warm_runtime
+
+    threads = torch.get_num_threads()
+    try:
+        warm_runtime()
+        assert engine().has(gallery.slug)
+        assert torch.get_num_threads() == settings.RETRIEVAL["SERVER_THREADS"]
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_warm_runtime_without_an_index_logs_and_carries_on(settings, tmp_path, caplog):
+    from retrieval.engine.runtime import reset_runtime
+    from retrieval.runtime import warm_runtime
+
+    threads = torch.get_num_threads()
+    settings.RETRIEVAL = {**settings.RETRIEVAL, "DEFAULT_GALLERY": "no-such-gallery", "INDEX_DIR": tmp_path}
+    try:
+        warm_runtime()
+        assert "engine not warmed" in caplog.text
+    finally:
+        torch.set_num_threads(threads)
+        reset_runtime()
