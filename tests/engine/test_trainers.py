@@ -11,8 +11,9 @@ import pytest
 
 from retrieval.engine.errors import InvalidConfig
 from retrieval.engine.options import config_options
-from retrieval.engine.training.callbacks import Cancelled, TrainingCallback, TrainResult
+from retrieval.engine.training.callbacks import Cancelled, TrainResult
 from retrieval.engine.training.registry import TRAINERS, TrainContext, TrainerSpec, get_trainer
+from tests.engine.recorder import Recorder
 
 FAMILIES = TRAINERS.names()
 
@@ -24,34 +25,6 @@ def data_dir(spec: TrainerSpec):
     if not folder.is_dir():
         pytest.skip(f"the {spec.dataset} dataset is not installed ({folder})")
     return folder
-
-
-class Recorder(TrainingCallback):
-    def __init__(self, stop_after: int | None = None):
-        self.events, self.steps, self.epochs, self.samples = [], [], [], []
-        self.stop_after = stop_after
-
-    def on_start(self, *, total_steps, config, device):
-        self.events.append("start")
-        self.total_steps, self.config, self.device = total_steps, config, device
-
-    def on_step(self, info):
-        self.events.append("step")
-        self.steps.append(info)
-
-    def on_epoch_end(self, info):
-        self.events.append("epoch")
-        self.epochs.append(info)
-
-    def on_samples(self, *, step, images):
-        self.samples.append((step, images))
-
-    def on_finish(self, result):
-        self.events.append("finish")
-        self.result = result
-
-    def should_stop(self):
-        return self.stop_after is not None and len(self.steps) >= self.stop_after
 
 
 def test_the_descriptor_family_is_registered():

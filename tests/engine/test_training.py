@@ -21,6 +21,7 @@ from retrieval.engine.training.callbacks import (
 )
 from retrieval.engine.training.descriptor import train_descriptor
 from retrieval.engine.training.loop import StepClock
+from tests.engine.recorder import Recorder
 
 CLASSES = tuple(f"class {c}" for c in range(10))
 CONFIG = DescriptorTrainConfig(epochs=2, batch_size=64, eval_queries=50, device="cpu", seed=0, augment=False)
@@ -36,32 +37,6 @@ def synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         top, left = 2 + 8 * (c // 4), 1 + 7 * (c % 4)
         images[i, top:top + 8, left:left + 6] = rng.integers(180, 256)
     return images, labels.astype(np.int64)
-
-
-class Recorder(TrainingCallback):
-    def __init__(self, stop_after: int | None = None):
-        self.events, self.steps, self.epochs = [], [], []
-        self.start = self.result = None
-        self.stop_after = stop_after
-
-    def on_start(self, *, total_steps, config, device):
-        self.events.append("start")
-        self.start = {"total_steps": total_steps, "config": config, "device": device}
-
-    def on_step(self, info):
-        self.events.append("step")
-        self.steps.append(info)
-
-    def on_epoch_end(self, info):
-        self.events.append("epoch")
-        self.epochs.append(info)
-
-    def on_finish(self, result):
-        self.events.append("finish")
-        self.result = result
-
-    def should_stop(self):
-        return self.stop_after is not None and len(self.steps) >= self.stop_after
 
 
 def train(out_path, callback, config=CONFIG):
