@@ -23,7 +23,6 @@ from .events import register_server_loop, run_group
 from .forms import ImageSearchForm
 from .models import GalleryImage, TrainingRun
 from .presenters import query_preview
-from .runtime import engine, serving_pair
 
 
 def in_pool(function):
@@ -91,9 +90,8 @@ def _start_search(message: dict) -> tuple[str, tuple | None]:
         return _errors_fragment([e for errs in form.errors.values() for e in errs]), None
     gallery = form.cleaned_data["gallery"]
     try:
-        serving_pair(gallery.slug)
-        query = engine().search_bytes(gallery.slug, form.cleaned_data["image_bytes"], k=form.cleaned_data["k"],
-                                      metric=form.cleaned_data["metric"])
+        query = services.image_query(gallery=gallery, data=form.cleaned_data["image_bytes"],
+                                     k=form.cleaned_data["k"], metric=form.cleaned_data["metric"])
     except EngineError as error:
         return _errors_fragment([user_error(error).message]), None
     example = _example(message.get("example"), gallery)

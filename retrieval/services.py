@@ -147,10 +147,16 @@ class SearchOutcome:
         return self.query.timings_ms
 
 
-def image_search(*, gallery: Gallery, data: bytes, k: int, metric: str) -> SearchOutcome:
-    """Decode, describe and search: engine errors (InvalidImage, NotReady ...) propagate to the edge."""
+def image_query(*, gallery: Gallery, data: bytes, k: int, metric: str) -> QueryResult:
+    """Decode, describe and search, under the portal's limits: engine errors (InvalidImage,
+    NotReady ...) propagate to the edge. Pages, the API and the websocket all search here."""
     serving_pair(gallery.slug)
-    query = engine().search_bytes(gallery.slug, data, k=k, metric=metric, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+    return engine().search_bytes(gallery.slug, data, k=k, metric=metric, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+
+
+def image_search(*, gallery: Gallery, data: bytes, k: int, metric: str) -> SearchOutcome:
+    """``image_query`` with every hit explained (for responses rendered in one piece)."""
+    query = image_query(gallery=gallery, data=data, k=k, metric=metric)
     return SearchOutcome(gallery=gallery, query=query, metric=metric, k=k,
                          results=list(explain_hits(query.decoded.image, query.hits)))
 

@@ -100,3 +100,12 @@ async def test_an_example_query_marks_results_of_its_true_class(gallery, query_p
     assert "true class" in messages[0]
     assert any('class="match"' in card for card in messages[1:-1])  # the tiny model still finds some of its class
     await communicator.disconnect()
+
+
+async def test_the_pixel_limit_applies_over_the_websocket_too(gallery, query_png, settings):
+    settings.RETRIEVAL = {**settings.RETRIEVAL, "MAX_PIXELS": 100}  # the query is 28x28 = 784 pixels
+    communicator = await connect()
+    await communicator.send_to(text_data=json.dumps({"type": "search", "image": data_url(query_png)}))
+    reply = await communicator.receive_from(timeout=20)
+    assert 'id="form-errors"' in reply and "over the limit" in reply
+    await communicator.disconnect()
