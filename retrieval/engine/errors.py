@@ -13,6 +13,10 @@ class UnsupportedImage(InvalidImage):
     """A recognised format the portal does not accept (SVG)."""
 
 
+class BlankSketch(InvalidImage):
+    """A sketch with nothing (readable) drawn on it."""
+
+
 class ImageTooLarge(InvalidImage):
     """Too many pixels to decode safely (a decompression bomb or simply too big)."""
 

@@ -27,6 +27,11 @@ class SearchHits:
     labels: np.ndarray  # [n, k]
 
 
+def first_row(hits: SearchHits) -> SearchHits:
+    """The hits of the first (usually only) query, as 1-d arrays."""
+    return SearchHits(ids=hits.ids[0], distances=hits.distances[0], labels=hits.labels[0])
+
+
 class VectorIndex:
     def __init__(self, flat_l2: faiss.Index, ids: np.ndarray, labels: np.ndarray, meta: dict, *, gpu: bool = False):
         self.ids = np.asarray(ids, dtype=np.int64)

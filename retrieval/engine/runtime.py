@@ -20,7 +20,7 @@ from .descriptors.cnn import QueryView
 from .devices import faiss_has_gpu, resolve_device
 from .errors import IndexMismatch, NotReady
 from .images import DEFAULT_MAX_PIXELS, DecodedImage, decode_image
-from .index import SearchHits, VectorIndex
+from .index import SearchHits, VectorIndex, first_row
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Runtime:
         t1 = time.perf_counter()
         hits = pair.index.search(vector, k, metric)
         t2 = time.perf_counter()
-        return QueryResult(decoded=decoded, view=view, hits=_first_row(hits), checkpoint_id=pair.checkpoint_id,
+        return QueryResult(decoded=decoded, view=view, hits=first_row(hits), checkpoint_id=pair.checkpoint_id,
                            timings_ms={"describe": round((t1 - t0) * 1000, 2), "search": round((t2 - t1) * 1000, 2)})
 
     def neighbours(self, key: str, gallery_id: int, *, k: int, metric: str) -> SearchHits:
@@ -107,16 +107,12 @@ class Runtime:
         pair = self.pair(key)
         if gallery_id not in pair.index:
             raise KeyError(gallery_id)
-        hits = _first_row(pair.index.search(pair.index.vector(gallery_id)[None], k + 1, metric))
+        hits = first_row(pair.index.search(pair.index.vector(gallery_id)[None], k + 1, metric))
         keep = hits.ids != gallery_id
         return SearchHits(ids=hits.ids[keep][:k], distances=hits.distances[keep][:k], labels=hits.labels[keep][:k])
 
     def describe(self, key: str, images: list[Image.Image]) -> np.ndarray:
         return self.pair(key).descriptor.describe_images(images)
-
-
-def _first_row(hits: SearchHits) -> SearchHits:
-    return SearchHits(ids=hits.ids[0], distances=hits.distances[0], labels=hits.labels[0])
 
 
 _runtime: Runtime | None = None

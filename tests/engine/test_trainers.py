@@ -13,18 +13,24 @@ from retrieval.engine.errors import InvalidConfig
 from retrieval.engine.options import config_options
 from retrieval.engine.training.callbacks import Cancelled, TrainResult
 from retrieval.engine.training.registry import TRAINERS, TrainContext, TrainerSpec, get_trainer
+from tests.conftest import DATASET_MISSING, SKETCH_PAIRS, tiny_checkpoint
 from tests.engine.recorder import Recorder
 
 FAMILIES = TRAINERS.names()
 
 
-def data_dir(spec: TrainerSpec):
-    from retrieval.services import dataset_dir
+def context_for(spec: TrainerSpec, out_path) -> TrainContext:
+    """The context the portal gives a family (its dataset folder, the serving descriptor),
+    with the session's tiny descriptor and sketch pairs made first when the family needs them."""
+    from retrieval.services import train_context
+    from retrieval.sketch_services import sketch_pairs_make
 
-    folder = dataset_dir(spec.dataset)
-    if not folder.is_dir():
-        pytest.skip(f"the {spec.dataset} dataset is not installed ({folder})")
-    return folder
+    if DATASET_MISSING:
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    if spec.dataset == "sketch-pairs":
+        tiny_checkpoint()
+        sketch_pairs_make(limit=SKETCH_PAIRS)
+    return train_context(spec, out_path)
 
 
 def test_the_descriptor_family_is_registered():
@@ -77,7 +83,7 @@ def test_quick_run_reports_through_the_callback_and_writes_a_checkpoint(family, 
     recorder = Recorder()
     out = tmp_path / "model.pt"
     random.seed(4321)  # a trainer shares its process with the server: it must not reseed the global generator
-    result = spec.run(spec.build_config(spec.quick), TrainContext(data_dir=data_dir(spec), out_path=out), recorder)
+    result = spec.run(spec.build_config(spec.quick), context_for(spec, out), recorder)
     assert isinstance(result, TrainResult) and result.checkpoint == str(out) and out.is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # atomic: no leftovers
     epochs = spec.quick.get("epochs", 1)
@@ -97,7 +103,7 @@ def test_cancel_stops_at_the_next_step_and_writes_nothing(family, tmp_path):
     spec = get_trainer(family)
     recorder = Recorder(stop_after=1)
     with pytest.raises(Cancelled):
-        spec.run(spec.build_config(spec.quick), TrainContext(data_dir=data_dir(spec), out_path=tmp_path / "m.pt"), recorder)
+        spec.run(spec.build_config(spec.quick), context_for(spec, tmp_path / "m.pt"), recorder)
     assert len(recorder.steps) == 1 and "finish" not in recorder.events
     assert list(tmp_path.iterdir()) == []
 
@@ -110,5 +116,5 @@ def test_descriptor_runs_of_any_length_train(tmp_path):
     for steps in (1, 5):
         config = spec.build_config({**spec.quick, "subset": 64 * steps - 10, "batch_size": 64})
         recorder = Recorder()
-        result = spec.run(config, TrainContext(data_dir=data_dir(spec), out_path=tmp_path / f"{steps}.pt"), recorder)
+        result = spec.run(config, context_for(spec, tmp_path / f"{steps}.pt"), recorder)
         assert recorder.total_steps == steps and torch.load(result.checkpoint, weights_only=False)["config"] == config.to_dict()

@@ -66,6 +66,7 @@ class CNNDescriptor:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     metadata: dict = field(default_factory=dict)
     features: str = FEATURES
+    net_kwargs: dict = field(default_factory=dict)  # what recreates the network (sketch encoders copy it)
 
     @property
     def input_size(self) -> int:
@@ -84,6 +85,7 @@ class CNNDescriptor:
             net=net, arch=checkpoint["arch"], classes=tuple(checkpoint["classes"]),
             mean=checkpoint["mean"], std=checkpoint["std"], checkpoint_id=file_digest(path), device=device,
             metadata={"config": checkpoint.get("config", {}), "metrics": checkpoint.get("metrics", {})},
+            net_kwargs=dict(checkpoint["net_kwargs"]),
         )
 
     def view(self, image: Image.Image) -> QueryView:

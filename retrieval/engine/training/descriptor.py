@@ -3,7 +3,7 @@ the retrieval descriptor. Writes the checkpoint and a JSON record of configurati
 metrics beside it, both atomically."""
 
 import math
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +13,13 @@ import torch.nn.functional as F
 from ..config import DescriptorTrainConfig
 from ..data import fashion_mnist
 from ..data.fashion_mnist import balanced_subset
-from ..descriptors import load_descriptor
 from ..descriptors.cnn import pooled_features
 from ..devices import resolve_device
-from ..fileio import atomic_path, atomic_write_json
 from ..index import VectorIndex
 from ..metrics import precision_at_k
 from ..nets import create_net
 from .callbacks import EpochInfo, TrainingCallback, TrainResult
-from .loop import StepClock, seed_torch
+from .loop import StepClock, one_cycle, save_checkpoint, seed_torch, utc_now
 from .registry import TrainContext, TrainerSpec, register_trainer
 
 
@@ -43,7 +41,11 @@ def train_descriptor(
     config: DescriptorTrainConfig, *, train_images: np.ndarray, train_labels: np.ndarray,
     eval_images: np.ndarray, eval_labels: np.ndarray, classes: tuple[str, ...],
     out_path: Path | str, callback: TrainingCallback | None = None,
+    init: dict | None = None, batch_transform: Callable | None = None,
 ) -> TrainResult:
+    """``init``: a descriptor checkpoint to start from (fine-tuning keeps its normalisation);
+    ``batch_transform(x, mean, std, generator)``: applied to every normalised batch after the
+    augmentation (the robust descriptor degrades images there)."""
     callback = callback or TrainingCallback()
     device = resolve_device(config.device)
     seed_torch(config.seed)
@@ -55,14 +57,16 @@ def train_descriptor(
     mean, std = float(train_images.mean() / 255.0), float(train_images.std() / 255.0)
     net_kwargs = {"num_classes": len(classes), "in_channels": 1, "input_size": int(train_images.shape[-1])}
     net = create_net(config.arch, **net_kwargs).to(device)
+    if init is not None:
+        # The weights learned inputs normalised with the checkpoint's statistics: keep them.
+        mean, std = init["mean"], init["std"]
+        net.load_state_dict(init["state_dict"])
     images = torch.from_numpy(train_images).to(device)
     labels = torch.from_numpy(train_labels).to(device)
     steps_per_epoch = math.ceil(len(images) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     optimiser = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    # OneCycleLR divides by pct_start * total_steps - 1: a 5-step run would divide by zero.
-    pct_start = 0.2 if total_steps != 5 else 0.3
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=total_steps, pct_start=pct_start)
+    schedule = one_cycle(optimiser, config.lr, total_steps)
     generator = torch.Generator().manual_seed(config.seed)
     clock = StepClock(total_steps, config.epochs, callback)
     callback.on_start(total_steps=total_steps, config=config.to_dict(), device=str(device))
@@ -77,6 +81,8 @@ def train_descriptor(
             x = (images[batch][:, None].float() / 255.0 - mean) / std
             if config.augment:
                 x = augment(x, generator)
+            if batch_transform is not None:
+                x = batch_transform(x, mean, std, generator)
             loss = F.cross_entropy(net(x), labels[batch], label_smoothing=config.label_smoothing)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -89,20 +95,16 @@ def train_descriptor(
         history.append({"epoch": epoch, **metrics})
         callback.on_epoch_end(EpochInfo(epoch=epoch, epochs=config.epochs, metrics=metrics))
 
-    out_path = Path(out_path)
     checkpoint = {
         "family": "cnn", "arch": config.arch, "net_kwargs": net_kwargs,
         "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
         "classes": list(classes), "mean": mean, "std": std, "config": config.to_dict(),
-        "metrics": history[-1], "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "metrics": history[-1], "trained_at": utc_now(),
         "train_images": int(len(images)),
     }
-    with atomic_path(out_path) as tmp:
-        torch.save(checkpoint, tmp)
     result = TrainResult(checkpoint=str(out_path), metrics=history[-1], seconds=round(clock.elapsed, 1),
                          device=str(device), history=history)
-    atomic_write_json(out_path.with_suffix(".json"), {
-        "checkpoint": out_path.name, "checkpoint_id": load_descriptor(out_path).checkpoint_id,
+    save_checkpoint(out_path, checkpoint, {
         "config": config.to_dict(), "history": history, "final": history[-1], "seconds": result.seconds,
         "device": result.device, "train_images": int(len(images)), "trained_at": checkpoint["trained_at"],
     })

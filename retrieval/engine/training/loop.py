@@ -1,10 +1,35 @@
 """Pieces every trainer shares: step timing and ETA, cancellation, reproducible seeding."""
 
 import time
+from pathlib import Path
 
 import torch
 
+from ..fileio import atomic_path, atomic_write_json, file_digest
 from .callbacks import Cancelled, StepInfo, TrainingCallback
+
+
+def one_cycle(optimiser, max_lr: float, total_steps: int, pct_start: float = 0.2):
+    """OneCycleLR, safe for runs of any length: it divides by pct_start * total_steps - 1, so
+    a warm-up of exactly one step (e.g. 20% of a 5-step run) would divide by zero."""
+    if abs(pct_start * total_steps - 1) < 1e-9:
+        pct_start += 0.1
+    return torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start)
+
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def save_checkpoint(out_path: Path | str, checkpoint: dict, record: dict) -> str:
+    """Write a checkpoint, then a JSON record of it (configuration, metrics ...) beside it, both
+    atomically; returns the checkpoint's id (its content digest, as loaders compute it)."""
+    out_path = Path(out_path)
+    with atomic_path(out_path) as tmp:
+        torch.save(checkpoint, tmp)
+    checkpoint_id = file_digest(out_path)
+    atomic_write_json(out_path.with_suffix(".json"), {"checkpoint": out_path.name, "checkpoint_id": checkpoint_id, **record})
+    return checkpoint_id
 
 
 def seed_torch(seed: int) -> None:
