@@ -24,6 +24,7 @@ class TrainContext:
 
     data_dir: Path  # the folder of the family's dataset (see TrainerSpec.dataset)
     out_path: Path  # the checkpoint to write
+    descriptor_path: Path | None = None  # the descriptor serving the gallery (for families that learn its space)
 
 
 @dataclass(frozen=True)
@@ -60,4 +61,9 @@ def get_trainer(name: str) -> TrainerSpec:
     return TRAINERS.get(name)
 
 
-from . import descriptor  # noqa: E402,F401  (one line per trainer module)
+# One line per trainer module (kept apart so that adding one is a one-line change).
+from . import descriptor  # noqa: E402,F401,I001
+from . import sketch_encoder  # noqa: E402,F401
+from . import sketch_gan  # noqa: E402,F401
+from . import enhancers  # noqa: E402,F401
+from . import robust_descriptor  # noqa: E402,F401
