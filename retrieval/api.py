@@ -31,11 +31,11 @@ from .serializers import (
 )
 
 
-def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(ErrorSerializer) for status in statuses}
 
 
-def _valid(form):
+def valid_data(form):
     """The form's cleaned data, or raise so the handler answers 400/413."""
     if not form.is_valid():
         raise InvalidInput(form)
@@ -69,12 +69,12 @@ class SearchView(JsonApi, APIView):
         description="Send the query as a file (`image`) or a base64 data URL (`image_data`). "
                     "Results are sorted by distance, closest first.",
         request={"multipart/form-data": SearchRequestSerializer, "application/json": SearchRequestSerializer},
-        responses={200: SearchResponseSerializer, **_errors(400, 413, 415, 503)},
+        responses={200: SearchResponseSerializer, **error_responses(400, 413, 415, 503)},
     )
     def post(self, request):
         if not isinstance(request.data, Mapping):  # e.g. a JSON list
             raise ParseError("Send the search as a form or a JSON object.")
-        data = _valid(ImageSearchForm(request.data, request.FILES))
+        data = valid_data(ImageSearchForm(request.data, request.FILES))
         outcome = services.image_search(gallery=data["gallery"], data=data["image_bytes"], k=data["k"], metric=data["metric"])
         return Response(SearchResponseSerializer(outcome, context={"request": request}).data)
 
@@ -88,7 +88,7 @@ class GalleryListView(JsonApi, generics.ListAPIView):
         return selectors.gallery_list()
 
 
-@extend_schema(summary="One gallery", responses={200: GallerySerializer, **_errors(404)})
+@extend_schema(summary="One gallery", responses={200: GallerySerializer, **error_responses(404)})
 class GalleryDetailView(NamedLookup, generics.RetrieveAPIView):
     serializer_class = GallerySerializer
     missing = "There is no gallery called {slug!r}."
@@ -99,7 +99,7 @@ class GalleryDetailView(NamedLookup, generics.RetrieveAPIView):
 
 
 @extend_schema(summary="A gallery's images, 50 a page", parameters=[ImageListParamsSerializer],
-               responses={200: GalleryImageSerializer(many=True), **_errors(400, 404)})
+               responses={200: GalleryImageSerializer(many=True), **error_responses(400, 404)})
 class GalleryImagesView(JsonApi, generics.ListAPIView):
     serializer_class = GalleryImageSerializer
 
@@ -112,7 +112,7 @@ class GalleryImagesView(JsonApi, generics.ListAPIView):
         return selectors.gallery_images(gallery=gallery, **params.validated_data).select_related("gallery")
 
 
-@extend_schema(summary="One gallery image", responses={200: GalleryImageSerializer, **_errors(404)})
+@extend_schema(summary="One gallery image", responses={200: GalleryImageSerializer, **error_responses(404)})
 class ImageDetailView(NamedLookup, generics.RetrieveAPIView):
     serializer_class = GalleryImageSerializer
     missing = "There is no gallery image with id {pk}."
@@ -125,11 +125,11 @@ class ImageNeighboursView(NamedLookup, generics.GenericAPIView):
     serializer_class = NeighboursResponseSerializer
 
     @extend_schema(summary="The gallery images closest to one image", parameters=[NeighboursParamsSerializer],
-                   responses={200: NeighboursResponseSerializer, **_errors(400, 404, 503)})
+                   responses={200: NeighboursResponseSerializer, **error_responses(400, 404, 503)})
     def get(self, request, pk: int):
         image = self.get_object()
         # The image's own gallery, whatever the default gallery is.
-        params = _valid(NeighboursForm({**request.query_params.dict(), "gallery": image.gallery.slug}))
+        params = valid_data(NeighboursForm({**request.query_params.dict(), "gallery": image.gallery.slug}))
         hits = selectors.image_neighbours(image=image, k=params["k"], metric=params["metric"])
         results = list(services.explain_hits(services.open_gallery_image(image.file.name), hits))
         body = {"image": image, "k": params["k"], "metric": params["metric"], "results": results}

@@ -7,7 +7,7 @@ command line, an action the run's state forbids is a 409.
 
 from collections.abc import Mapping
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -15,11 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, training_services
-from .api import JsonApi
+from .api import JsonApi, error_responses
 from .engine.options import config_options
 from .engine.training.registry import TRAINERS, get_trainer
 from .serializers import (
-    ErrorSerializer,
     TrainerSerializer,
     TrainingRunCreateSerializer,
     TrainingRunDetailSerializer,
@@ -40,10 +39,6 @@ class StaffWrites(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or bool(request.user and request.user.is_staff)
-
-
-def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer) for code in statuses}
 
 
 def _visible_run(request, pk: int):
@@ -74,7 +69,7 @@ class TrainingRunListView(JsonApi, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(summary="Start a training run (staff); it is queued behind any running one",
-                   request=TrainingRunCreateSerializer, responses={201: TrainingRunDetailSerializer, **_errors(400, 403)})
+                   request=TrainingRunCreateSerializer, responses={201: TrainingRunDetailSerializer, **error_responses(400, 403)})
     def post(self, request):
         if not isinstance(request.data, Mapping):
             raise ParseError("Send the run as a JSON object.")
@@ -87,7 +82,8 @@ class TrainingRunListView(JsonApi, generics.ListAPIView):
         return Response(TrainingRunDetailSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(summary="One training run, with its loss curve", responses={200: TrainingRunDetailSerializer, **_errors(404)})
+@extend_schema(summary="One training run, with its loss curve",
+               responses={200: TrainingRunDetailSerializer, **error_responses(404)})
 class TrainingRunDetailView(JsonApi, APIView):
     def get(self, request, pk: int):
         return Response(TrainingRunDetailSerializer(_visible_run(request, pk), context={"request": request}).data)
@@ -107,12 +103,12 @@ class _RunAction(JsonApi, APIView):
 
 
 @extend_schema(summary="Cancel a run (staff): a queued one at once, a running one at its next step",
-               request=None, responses={202: TrainingRunSerializer, **_errors(403, 404, 409)})
+               request=None, responses={202: TrainingRunSerializer, **error_responses(403, 404, 409)})
 class TrainingRunCancelView(_RunAction):
     run_action = training_services.training_run_cancel
 
 
 @extend_schema(summary="Activate a finished descriptor run (staff): index the gallery with it, then serve it",
-               request=None, responses={202: TrainingRunSerializer, **_errors(403, 404, 409)})
+               request=None, responses={202: TrainingRunSerializer, **error_responses(403, 404, 409)})
 class TrainingRunActivateView(_RunAction):
     run_action = training_services.training_run_activate

@@ -3,12 +3,16 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import api, api_training
+from . import api, api_sketch, api_training, degraded_api
 from .api_errors import not_found
 
 app_name = "api"
 urlpatterns = [
     path("search/", api.SearchView.as_view(), name="search"),
+    path("sketch/search/", api_sketch.SketchSearchView.as_view(), name="sketch-search"),
+    path("sketch/modes/", api_sketch.SketchModesView.as_view(), name="sketch-modes"),
+    path("degraded/", degraded_api.DegradedSearchView.as_view(), name="degraded"),
+    path("degraded/degradations/", degraded_api.DegradationListView.as_view(), name="degradations"),
     path("galleries/", api.GalleryListView.as_view(), name="galleries"),
     path("galleries/<slug:slug>/", api.GalleryDetailView.as_view(), name="gallery"),
     path("galleries/<slug:slug>/images/", api.GalleryImagesView.as_view(), name="gallery-images"),

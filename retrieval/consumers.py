@@ -2,12 +2,16 @@
 ready) and the training-run watcher (see ``TrainingRunConsumer``).
 
 Search messages in (JSON): {"type": "search", "image": "data:image/png;base64,...", "k": 10,
-"metric": "l2", "gallery": "fashion-mnist"}. Messages out: HTML fragments whose top-level
-elements carry ids (and ``hx-swap-oob``), swapped into the page by htmx's ws extension.
+"metric": "l2", "gallery": "fashion-mnist"}, or a drawing: {"type": "sketch", "image": ...,
+"mode": "encoder", ...} (see ``sketch_views.start_sketch_query``). Messages out: HTML
+fragments whose top-level elements carry ids (and ``hx-swap-oob``), swapped into the page by
+htmx's ws extension.
 
-Only the newest query is searched: a query that arrives while another runs replaces any
-waiting one, and a running one stops streaming stale results. Search steps run in the
-thread pool (not Channels' single sync thread) so that new messages are read meanwhile.
+Only the newest query is searched, whatever its kind: a query that arrives while another
+runs replaces any waiting one, and a running one stops streaming stale results. Search
+steps run in the thread pool (not Channels' single sync thread) so that new messages are
+read meanwhile. Each kind of query is one function, message -> (first fragments, a
+``QueryStream`` of result cards or None), in ``QUERY_KINDS``.
 """
 
 import asyncio
@@ -16,13 +20,15 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 
-from . import selectors, services
+from . import degraded_views, selectors, services, sketch_views
 from .engine.errors import EngineError
 from .errors import user_error
 from .events import register_server_loop, run_group
 from .forms import ImageSearchForm
 from .models import GalleryImage, TrainingRun
 from .presenters import query_preview
+from .streams import QueryStream, result_card
+from .streams import errors_fragment as _errors_fragment
 
 
 def in_pool(function):
@@ -41,8 +47,9 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
             self.worker.cancel()
 
     async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or content.get("type") != "search":
-            await self.send(text_data=_errors_fragment(['Unknown message: expected {"type": "search", ...}.']))
+        if not isinstance(content, dict) or content.get("type") not in QUERY_KINDS:
+            kinds = " or ".join(f'{{"type": "{kind}", ...}}' for kind in QUERY_KINDS)
+            await self.send(text_data=_errors_fragment([f"Unknown message: expected {kinds}."]))
             return
         self.pending, self.generation = content, self.generation + 1
         if self.worker is None or self.worker.done():
@@ -64,25 +71,22 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
         return generation != self.generation
 
     async def _search(self, message: dict, generation: int):
-        fragments, outcome = await in_pool(_start_search)(message)
+        fragments, stream = await in_pool(QUERY_KINDS[message["type"]])(message)
         await self.send(text_data=fragments)
-        if outcome is None:
+        if stream is None:
             return
-        gallery, query, metric, example = outcome
-        cards = services.explain_hits(query.decoded.image, query.hits)
         shown = 0
         while not self._stale(generation):
-            card = await in_pool(_next_card)(cards, example)
+            card = await in_pool(stream.next_card)()
             if card is None:
                 break
             shown += 1
             await self.send(text_data=card)
         if not self._stale(generation):
-            await self.send(text_data=render_to_string("retrieval/_status.html", {
-                "state": "done", "count": shown, "preview": query_preview(query), "metric": metric}))
+            await self.send(text_data=await in_pool(stream.done)(shown))
 
 
-def _start_search(message: dict) -> tuple[str, tuple | None]:
+def _start_search(message: dict) -> tuple[str, QueryStream | None]:
     """Validate and run the query; return the first fragments and what the cards need."""
     form = ImageSearchForm({key: message.get(key) for key in ("k", "metric", "gallery")} | {
         "image_data": message.get("image") or ""})
@@ -99,14 +103,12 @@ def _start_search(message: dict) -> tuple[str, tuple | None]:
         "form": form, "outcome": None, "streaming": True, "preview": query_preview(query), "example": example,
         "k": form.cleaned_data["k"], "metric": form.cleaned_data["metric"], "oob": True,
     })
-    return html, (gallery, query, form.cleaned_data["metric"], example)
-
-
-def _next_card(cards, example) -> str | None:
-    item = next(cards, None)
-    if item is None:
-        return None
-    return render_to_string("retrieval/_result_card.html", {"item": item, "example": example, "oob": True})
+    metric = form.cleaned_data["metric"]
+    return html, QueryStream(
+        items=services.explain_hits(query.decoded.image, query.hits),
+        card=lambda item: result_card(item, example=example),
+        done=lambda shown: render_to_string("retrieval/_status.html", {
+            "state": "done", "count": shown, "preview": query_preview(query), "metric": metric}))
 
 
 def _example(value, gallery) -> GalleryImage | None:
@@ -116,8 +118,8 @@ def _example(value, gallery) -> GalleryImage | None:
     return GalleryImage.objects.filter(pk=int(value), gallery=gallery).first()
 
 
-def _errors_fragment(messages: list[str]) -> str:
-    return render_to_string("retrieval/_errors.html", {"messages": messages, "oob": True})
+QUERY_KINDS = {"search": _start_search, "sketch": sketch_views.start_sketch_query,
+               "degrade": degraded_views.start_degraded_query}
 
 
 class TrainingRunConsumer(AsyncJsonWebsocketConsumer):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .engine.errors import EngineError, ImageTooLarge, IndexMismatch, InvalidImage, NotReady, UnsupportedImage
+from .engine.errors import BlankSketch, EngineError, ImageTooLarge, IndexMismatch, InvalidImage, NotReady, UnsupportedImage
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class UserError:
 _STATUS = [  # most specific first
     (ImageTooLarge, 413, "image_too_large"),
     (UnsupportedImage, 415, "unsupported_image"),
+    (BlankSketch, 400, "blank_sketch"),
     (InvalidImage, 400, "invalid_image"),
     (NotReady, 503, "not_ready"),
     (IndexMismatch, 503, "index_mismatch"),

@@ -94,9 +94,9 @@ def _describe_split(descriptor, split: str, limit: int | None) -> tuple[np.ndarr
 def _image_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="descriptor checkpoint (default: the serving one)")
-    parser.add_argument("--queries", type=_positive_int, default=None,
+    parser.add_argument("--queries", type=positive_int, default=None,
                         help="use the first N test images (default: all 10,000)")
-    parser.add_argument("--gallery-size", type=_positive_int, default=None,
+    parser.add_argument("--gallery-size", type=positive_int, default=None,
                         help=f"use the first N training images (default: all 60,000; at least {max(DEFAULT_KS)})")
     parser.add_argument("--metric", choices=(*METRICS, "both"), default="both")
 
@@ -137,7 +137,7 @@ def _target_line(target: dict) -> str:
     return f"target {measure} >= {target[measure]}: {verdicts}"
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError("must be a positive integer")
@@ -148,3 +148,7 @@ register(EvaluationTask(
     name="image", help="Fashion-MNIST test queries against the training gallery: P@k, mAP, top-k accuracy.",
     add_arguments=_image_arguments, run=_image_run, render=_image_render,
 ))
+
+# Further tasks register themselves on import (one line each).
+from . import sketch_evaluation  # noqa: E402,F401,I001
+from . import degraded_evaluation  # noqa: E402,F401

@@ -11,8 +11,10 @@ from django.conf import settings
 from .engine.config import METRICS
 from .engine.errors import InvalidConfig
 from .engine.options import ConfigOption, config_options
+from .engine.sketch.search import SKETCH_MODES
 from .engine.training.registry import get_trainer
 from .models import Gallery
+from .sketch_services import default_sketch_mode
 
 METRIC_CHOICES = [("cosine", "Cosine"), ("l2", "L2 (Euclidean)")]
 DEFAULT_METRIC = "cosine"  # the paper's metric, and the better one measured (P@5 0.9205 vs 0.9192 for L2)
@@ -74,6 +76,7 @@ class SearchParamsForm(forms.Form):
 class ImageSearchForm(SearchParamsForm):
     """An uploaded file, or a data URL (pasted or drawn images)."""
 
+    missing_image = "Choose or drop an image to search with."
     image = forms.FileField(label="Image", required=False)
     image_data = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -100,7 +103,7 @@ class ImageSearchForm(SearchParamsForm):
             except forms.ValidationError as error:
                 self.add_error("image", error)
         elif "image" not in self.errors:
-            self.add_error("image", "Choose or drop an image to search with.")
+            self.add_error("image", self.missing_image)
         return cleaned
 
     @property
@@ -110,6 +113,23 @@ class ImageSearchForm(SearchParamsForm):
 
 class NeighboursForm(SearchParamsForm):
     pass
+
+
+class SketchSearchForm(ImageSearchForm):
+    """A drawing (a PNG upload, or the canvas as a data URL) and the way to read it."""
+
+    missing_image = "The canvas is blank: draw something first."
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(mode.name, mode.title) for mode in SKETCH_MODES.values()]
+        self.fields["mode"] = forms.ChoiceField(label="Mode", choices=choices, initial=default_sketch_mode(),
+                                                required=False, error_messages={"invalid_choice": (
+                                                    f"%(value)s is not a sketch mode; choose one of "
+                                                    f"{', '.join(SKETCH_MODES)}.")})
+
+    def clean_mode(self):
+        return self.cleaned_data["mode"] or self.fields["mode"].initial
 
 
 # --- training ----------------------------------------------------------------------------

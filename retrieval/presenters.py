@@ -29,6 +29,21 @@ def query_preview(query: QueryResult) -> dict:
     }
 
 
+def sketch_preview(result) -> dict:
+    """A sketch query (``engine.sketch.search.SketchQueryResult``) as the sketch page shows it:
+    the drawing as the models saw it, the GAN's image (None when no GAN is trained), the mode."""
+    from .engine.sketch.search import SKETCH_MODES
+
+    mode = SKETCH_MODES[result.mode]
+    return {
+        "sketch_view": png_data_url(result.view.image),
+        "generated": png_data_url(result.generated) if result.generated is not None else None,
+        "mode": mode.name, "mode_title": mode.title, "width": result.decoded.image.width,
+        "height": result.decoded.image.height, "timings": result.timings_ms,
+        "total_ms": round(sum(result.timings_ms.values()), 2),
+    }
+
+
 def histogram_polylines(query: Histogram, result: Histogram, width: int, height: int) -> list[dict]:
     """SVG polyline points for each channel of both histograms, on one shared square-root y
     scale: a dominant background bin would otherwise flatten every other bin to the axis."""

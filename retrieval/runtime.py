@@ -25,6 +25,7 @@ from .engine.devices import set_compute_threads
 from .engine.errors import EngineError, NotReady
 from .engine.fileio import atomic_write_json, file_digest
 from .engine.runtime import Runtime, SearchPair, get_runtime
+from .engine.sketch.search import SketchEncoder, SketchGenerator, SketchModels
 
 log = logging.getLogger(__name__)
 _load_lock = threading.Lock()
@@ -168,9 +169,41 @@ def forget_pairs() -> None:
     """Drop every loaded pair and remembered identity (tests that switch checkpoints)."""
     from .engine.runtime import reset_runtime
 
+    global _sketch_models
     with _load_lock:
         _file_identity.clear()
+        _sketch_models = None
         reset_runtime()
+
+
+def sketch_checkpoint_paths() -> dict[str, Path]:
+    folder = Path(settings.RETRIEVAL["CHECKPOINT_DIR"])
+    return {"generator": folder / settings.RETRIEVAL["SKETCH_GAN_CHECKPOINT"],
+            "encoder": folder / settings.RETRIEVAL["SKETCH_ENCODER_CHECKPOINT"]}
+
+
+_sketch_models: tuple[tuple, SketchModels] | None = None
+
+
+def sketch_models() -> SketchModels:
+    """The sketch GAN and encoder this process serves with, loaded once and again only when a
+    checkpoint file changes (a finished training run); a missing one disables its mode."""
+    global _sketch_models
+    paths = sketch_checkpoint_paths()
+    identity = tuple(_identity(p) for p in paths.values())
+    if _sketch_models is None or _sketch_models[0] != identity:
+        with _load_lock:
+            if _sketch_models is None or _sketch_models[0] != identity:
+                device = engine().device
+                try:
+                    models = SketchModels(
+                        generator=SketchGenerator.load(paths["generator"], device) if identity[0] else None,
+                        encoder=SketchEncoder.load(paths["encoder"], device) if identity[1] else None)
+                except Exception as error:  # noqa: BLE001 - any unreadable checkpoint: say which, serve nothing broken
+                    raise NotReady(f"A sketch checkpoint in {paths['generator'].parent} cannot be loaded "
+                                   f"({type(error).__name__}: {error}); train it again.") from error
+                _sketch_models = (identity, models)
+    return _sketch_models[1]
 
 
 def warm_runtime() -> None:
@@ -186,5 +219,9 @@ def warm_runtime() -> None:
     # One throwaway query: torch's first inference pays one-off set-up costs.
     blank = np.zeros((1, pair.descriptor.input_size, pair.descriptor.input_size), np.uint8)
     pair.index.search(pair.descriptor.describe_arrays(blank), 1, "cosine")
+    models = sketch_models()
+    for model in (models.generator, models.encoder):
+        if model is not None:
+            model(blank.astype(np.float32))
     log.info("engine ready: %s (%d items, checkpoint %s) on %s, faiss gpu=%s", slug, len(pair.index),
              pair.checkpoint_id, engine().device, engine().faiss_gpu)

@@ -188,5 +188,10 @@ def descriptor_train(*, config: DescriptorTrainConfig, out_path: Path, callback:
     """Train the descriptor CNN on the Fashion-MNIST gallery, validating on its test split
     (no run record: the session fixtures and scripts use this directly)."""
     spec = get_trainer("descriptor")
-    context = TrainContext(data_dir=dataset_dir(spec.dataset), out_path=Path(out_path))
-    return spec.run(config, context, callback or TrainingCallback())
+    return spec.run(config, train_context(spec, out_path), callback or TrainingCallback())
+
+
+def train_context(spec, out_path: Path | str) -> TrainContext:
+    """Where a trainer family finds its data and the serving descriptor, and writes its checkpoint."""
+    return TrainContext(data_dir=dataset_dir(spec.dataset), out_path=Path(out_path),
+                        descriptor_path=serving_checkpoint_path(settings.RETRIEVAL["DEFAULT_GALLERY"]))

@@ -16,12 +16,12 @@ from . import tasks
 from .engine.errors import InvalidConfig, NotReady
 from .engine.fileio import file_digest
 from .engine.training.callbacks import CallbackList, Cancelled, TrainingCallback
-from .engine.training.registry import TRAINERS, TrainContext, TrainerSpec, get_trainer
+from .engine.training.registry import TRAINERS, TrainerSpec, get_trainer
 from .events import send_run_event
 from .models import Gallery, TrainingRun
 from .progress import SAVE_EVERY_S, SEND_EVERY_S, ChannelsProgress, request_stop_here
 from .runtime import activate_checkpoint, reset_to_default
-from .services import dataset_dir, index_rebuild
+from .services import index_rebuild, train_context
 
 log = logging.getLogger(__name__)
 Status, Activation = TrainingRun.Status, TrainingRun.Activation
@@ -79,8 +79,8 @@ def training_run_execute(*, run_id: int, extra_callback: TrainingCallback | None
     send_run_event(run.pk, {"run": run.pk, "kind": "status", "status": Status.RUNNING})
     try:
         spec = get_trainer(run.family)
-        context = TrainContext(data_dir=dataset_dir(spec.dataset), out_path=Path(run.checkpoint))
-        result = spec.run(spec.build_config(run.config), context, CallbackList(reporter, extra_callback))
+        result = spec.run(spec.build_config(run.config), train_context(spec, run.checkpoint),
+                          CallbackList(reporter, extra_callback))
     except Cancelled:
         reporter.close(Status.CANCELLED, error="Cancelled while training.")
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from .models import TrainingRun
 from .presenters import loss_chart
 
 COMPARE_DEFAULT = 4  # finished runs compared when none are picked
+DEFAULT_FAMILY = "descriptor"  # the form the page opens with: the model every search uses
 
 
 def staff_required(view):
@@ -38,7 +39,7 @@ def training_list(request):
     if request.method == "POST":
         return _start(request)
     family = request.GET.get("family")
-    form = TrainingStartForm(family=family if family in TRAINERS else TRAINERS.names()[0])
+    form = TrainingStartForm(family=family if family in TRAINERS else DEFAULT_FAMILY)
     return _render_list(request, form, status=200)
 
 
@@ -46,7 +47,7 @@ def training_list(request):
 def _start(request):
     family = request.POST.get("family")
     if family not in TRAINERS:
-        return _render_list(request, TrainingStartForm(family=TRAINERS.names()[0]), status=400,
+        return _render_list(request, TrainingStartForm(family=DEFAULT_FAMILY), status=400,
                             problem=f"There is no model family called {family!r}.")
     form = TrainingStartForm(request.POST, family=family)
     if not form.is_valid():

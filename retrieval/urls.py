@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import training_views, views
+from . import degraded_views, sketch_views, training_views, views
 
 app_name = "retrieval"
 urlpatterns = [
     path("", views.search, name="search"),
+    path("sketch/", sketch_views.sketch, name="sketch"),
+    path("degraded/", degraded_views.degraded, name="degraded"),
     path("galleries/", views.gallery_list, name="galleries"),
     path("galleries/<slug:slug>/", views.gallery_detail, name="gallery"),
     path("galleries/<slug:slug>/images/<int:pk>/", views.image_detail, name="image"),

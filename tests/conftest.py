@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
+from retrieval.engine.training.callbacks import TrainingCallback
+
 TINY_GALLERY = 300  # images per split
 DATASET_MISSING = not (settings.RETRIEVAL["FASHION_MNIST_DIR"] / "train-labels-idx1-ubyte.gz").exists()
 
@@ -26,6 +28,25 @@ def tiny_checkpoint():
     return path
 
 
+SKETCH_PAIRS = 120  # images per split with edge maps (HED takes ~20 ms an image here)
+
+
+def tiny_sketch_models():
+    """Make (once per session) tiny sketch pairs and train the sketch GAN and encoder for a few
+    steps with the real trainers, into the test checkpoint folder: every sketch mode can run."""
+    from retrieval.engine.training.registry import get_trainer
+    from retrieval.runtime import sketch_checkpoint_paths
+    from retrieval.services import train_context
+    from retrieval.sketch_services import sketch_pairs_make
+
+    sketch_pairs_make(limit=SKETCH_PAIRS)
+    for family, path in (("sketch_gan", "generator"), ("sketch_encoder", "encoder")):
+        out = sketch_checkpoint_paths()[path]
+        if not out.exists():
+            spec = get_trainer(family)
+            spec.run(spec.build_config({**spec.quick, "seed": 0}), train_context(spec, out), TrainingCallback())
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Import and index the tiny gallery into the test database once; tests roll back to it."""
@@ -37,6 +58,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     reset_runtime()
     with django_db_blocker.unblock():
         tiny_checkpoint()
+        tiny_sketch_models()
         gallery = gallery_import_fashion_mnist(folder=settings.RETRIEVAL["FASHION_MNIST_DIR"], limit=TINY_GALLERY)
         index_rebuild(gallery=gallery)
 

@@ -138,6 +138,11 @@ RETRIEVAL = {
     "FASHION_MNIST_DIR": Path(os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")),
     "CHECKPOINT_DIR": BASE_DIR / "retrieval" / "checkpoints",
     "DEFAULT_CHECKPOINT": "descriptor-fmnist_cnn.pt",
+    # Sketch search: the pix2pix generator and the sketch encoder (beside the descriptor), and
+    # the mode the sketch page starts in (the best measured by `manage.py evaluate sketch`).
+    "SKETCH_GAN_CHECKPOINT": "sketch-gan.pt",
+    "SKETCH_ENCODER_CHECKPOINT": "sketch-encoder.pt",
+    "DEFAULT_SKETCH_MODE": "encoder",
     "INDEX_DIR": VAR_DIR / "indexes",
     "DEFAULT_GALLERY": "fashion-mnist",
     "MAX_PIXELS": 40_000_000,
@@ -157,6 +162,8 @@ RETRIEVAL = {
     "TRAINING_WORKER": os.environ.get("PORTAL_TRAINING_WORKER", "inprocess"),
     # A run whose worker on another host has not reported for this long counts as lost.
     "RUN_STALE_AFTER_S": 900,
+    # Folders of the datasets trainers name (TrainerSpec.dataset), besides Fashion-MNIST.
+    "DATASETS": {"sketch-pairs": VAR_DIR / "sketches"},
 }
 
 LOGGING = {

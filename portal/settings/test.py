@@ -37,6 +37,7 @@ RETRIEVAL = {
     "RUNS_DIR": TEST_VAR / "runs",
     "TRAINING_WORKER": "inprocess",
     "DEVICE": "cpu",
+    "DATASETS": {"sketch-pairs": TEST_VAR / "sketches"},
 }
 # Small enough that tests can exceed it cheaply.
 PORTAL_MAX_UPLOAD_BYTES = 2 * 1024 * 1024

@@ -3,6 +3,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from retrieval.degraded_services import robust_checkpoint_path
 from retrieval.runtime import default_checkpoint_path
 
 
@@ -18,3 +19,5 @@ class Command(BaseCommand):
             self.stdout.write("no committed checkpoint found: training a quick descriptor (3 epochs)")
             call_command("train", "descriptor", epochs=3, stdout=self.stdout)
         call_command("build_index", stdout=self.stdout)
+        if robust_checkpoint_path().exists():  # the degraded-query page's robust descriptor has its own index
+            call_command("build_index", checkpoint=robust_checkpoint_path(), stdout=self.stdout)

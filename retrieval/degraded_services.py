@@ -1,0 +1,202 @@
+"""Degraded queries: one image searched as it is, degraded, and enhanced (Vu's experiment
+as a page), with the standard descriptor or the robust one.
+
+The image is degraded at the descriptor's input size (the network's view of it, 28x28 for
+Fashion-MNIST), where the paper degrades its queries: a degradation of a large upload would
+mostly vanish when it is shrunk for the network. The robust descriptor and the enhancers
+are loaded once per process and again only when their checkpoint files change.
+"""
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from . import services
+from .engine.degrade import Degradation, degrade, get_degradation, resolved_params
+from .engine.descriptors.cnn import QueryView
+from .engine.enhance import Enhancer, load_enhancer
+from .engine.errors import NotReady
+from .engine.fileio import file_digest
+from .engine.images import DecodedImage, decode_image
+from .engine.index import SearchHits
+from .engine.runtime import SearchPair
+from .models import Gallery
+from .runtime import engine, index_path, serving_pair
+
+DESCRIPTOR_MODES = {"standard": "Standard", "robust": "Robust (trained on degraded images)"}
+ROWS = {"original": "Original", "degraded": "Degraded", "enhanced": "Enhanced"}
+_lock = threading.Lock()
+
+
+def robust_checkpoint_path() -> Path:
+    return Path(settings.RETRIEVAL["CHECKPOINT_DIR"]) / settings.RETRIEVAL.get("ROBUST_CHECKPOINT", "descriptor-robust.pt")
+
+
+def enhancer_checkpoint_paths() -> dict[str, Path]:
+    folder = Path(settings.RETRIEVAL["CHECKPOINT_DIR"])
+    names = settings.RETRIEVAL.get("ENHANCER_CHECKPOINTS", {"denoiser": "enhancer-denoiser.pt",
+                                                            "restorer": "enhancer-restorer.pt"})
+    return {kind: folder / name for kind, name in names.items()}
+
+
+def _identity(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+# --- the robust descriptor -----------------------------------------------------------------
+
+_robust_identity: dict[str, tuple] = {}
+
+
+def robust_key(gallery_slug: str) -> str:
+    return f"{gallery_slug}:robust"
+
+
+def robust_pair(gallery_slug: str) -> SearchPair:
+    """The robust descriptor with its own index of the gallery, held by the engine runtime
+    under ``<slug>:robust``; NotReady (503) says which command makes what is missing."""
+    checkpoint = robust_checkpoint_path()
+    if not checkpoint.is_file():
+        raise NotReady("The robust descriptor is not trained yet: run `python manage.py train robust_descriptor`.")
+    runtime, key = engine(), robust_key(gallery_slug)
+    identity = _identity(checkpoint)
+    if runtime.has(key) and _robust_identity.get(key) == identity:
+        return runtime.pair(key)
+    with _lock:
+        if not runtime.has(key) or _robust_identity.get(key) != identity:
+            path = index_path(gallery_slug, file_digest(checkpoint))
+            if not path.is_file():
+                raise NotReady(f"The robust descriptor's index of {gallery_slug!r} is not built yet: run "
+                               f"`python manage.py build_index --checkpoint {checkpoint}`.")
+            runtime.install(key, runtime.load_pair(checkpoint, path))
+            _robust_identity[key] = identity
+    return runtime.pair(key)
+
+
+def descriptor_pair(gallery_slug: str, mode: str) -> SearchPair:
+    return robust_pair(gallery_slug) if mode == "robust" else serving_pair(gallery_slug)
+
+
+def robust_ready(gallery_slug: str) -> bool:
+    checkpoint = robust_checkpoint_path()
+    return checkpoint.is_file() and index_path(gallery_slug, file_digest(checkpoint)).is_file()
+
+
+def robust_index_rebuild(*, gallery: Gallery, progress=None):
+    """Index the gallery with the robust descriptor (skipped when its index is up to date)."""
+    checkpoint = robust_checkpoint_path()
+    if not checkpoint.is_file():
+        raise NotReady("The robust descriptor is not trained yet: run `python manage.py train robust_descriptor`.")
+    return services.index_rebuild(gallery=gallery, checkpoint=checkpoint, progress=progress)
+
+
+# --- enhancers -----------------------------------------------------------------------------
+
+_enhancers: dict[str, tuple[tuple | None, Enhancer | None]] = {}
+
+
+def enhancers() -> dict[str, Enhancer]:
+    """Every trained enhancer by kind (denoiser, restorer); a missing checkpoint is left out."""
+    loaded = {}
+    for kind, path in enhancer_checkpoint_paths().items():
+        identity = _identity(path)
+        cached = _enhancers.get(kind)
+        if cached is None or cached[0] != identity:
+            with _lock:
+                cached = _enhancers.get(kind)
+                if cached is None or cached[0] != identity:
+                    cached = (identity, load_enhancer(path, engine().device) if identity else None)
+                    _enhancers[kind] = cached
+        if cached[1] is not None:
+            loaded[kind] = cached[1]
+    return loaded
+
+
+def enhancer_for(degradation: str) -> Enhancer | None:
+    return next((e for e in enhancers().values() if e.handles(degradation)), None)
+
+
+# --- the query -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DegradedRow:
+    kind: str  # "original", "degraded" or "enhanced"
+    image: Image.Image  # greyscale, the descriptor's input size: what was searched
+    hits: SearchHits  # one row: ids, distances, labels
+
+    @property
+    def title(self) -> str:
+        return ROWS[self.kind]
+
+
+@dataclass(frozen=True)
+class DegradedQuery:
+    decoded: DecodedImage
+    view: QueryView
+    degradation: Degradation
+    params: dict  # every parameter, random draws included
+    seed: int
+    descriptor: str  # "standard" or "robust"
+    checkpoint_id: str
+    enhancer: Enhancer | None
+    rows: list[DegradedRow]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def degraded_query(*, gallery: Gallery, data: bytes, degradation: str, params: dict, seed: int, k: int,
+                   metric: str, descriptor: str = "standard") -> DegradedQuery:
+    """Decode the image, bring it to the network's view, degrade it, enhance the degraded image
+    (when an enhancer for the degradation is trained), and search all of them at once."""
+    pair = descriptor_pair(gallery.slug, descriptor)
+    clock = _Clock()
+    decoded = decode_image(data, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+    view = pair.descriptor.view(decoded.image)
+    clean = np.asarray(view.image, dtype=np.float32) / 255.0
+    clock.lap("decode")
+    degraded = degrade(clean, degradation, params, seed=seed)
+    clock.lap("degrade")
+    enhancer = enhancer_for(degradation)
+    images = {"original": clean, "degraded": degraded}
+    if enhancer is not None:
+        images["enhanced"] = enhancer.enhance(degraded)
+        clock.lap("enhance")
+    arrays = np.stack([np.rint(image * 255).astype(np.uint8) for image in images.values()])
+    vectors = pair.descriptor.describe_arrays(arrays)
+    clock.lap("describe")
+    hits = pair.index.search(vectors, k, metric)
+    clock.lap("search")
+    rows = [DegradedRow(kind, Image.fromarray(arrays[i], "L"),
+                        SearchHits(ids=hits.ids[i], distances=hits.distances[i], labels=hits.labels[i]))
+            for i, kind in enumerate(images)]
+    return DegradedQuery(decoded=decoded, view=view, degradation=get_degradation(degradation),
+                         params=resolved_params(degradation, params, seed=seed), seed=seed, descriptor=descriptor,
+                         checkpoint_id=pair.checkpoint_id, enhancer=enhancer, rows=rows, timings_ms=clock.laps)
+
+
+def explained_rows(query: DegradedQuery):
+    """Yield (row, result item) for every hit of every row, row by row, each explained by the
+    histograms of that row's query image and the result."""
+    for row in query.rows:
+        for item in services.explain_hits(row.image, row.hits):
+            yield row, item
+
+
+class _Clock:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round((now - self._last) * 1000, 2)
+        self._last = now

@@ -1,0 +1,155 @@
+"""The degraded-query page: an image, its degraded and its enhanced version side by side,
+each with its own top-k results.
+
+``degraded`` renders the results in one piece (a plain form post, an htmx post, or
+``?example=<id>``); ``start_degraded_query`` answers a {"type": "degrade", ...} message on
+the search websocket (``consumers.QUERY_KINDS``): the three query images first, then the
+result cards row by row, then the status, so a lecturer dragging a slider sees each new
+setting stream in (a newer message stops the older stream).
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from . import selectors
+from .degraded_forms import DEFAULT_DEGRADATION, DegradedQueryForm, slider_name
+from .degraded_services import DESCRIPTOR_MODES, DegradedQuery, degraded_query, explained_rows, robust_ready
+from .engine.degrade import DEGRADATIONS
+from .engine.errors import EngineError, InvalidImage
+from .errors import user_error
+from .forms import DEFAULT_METRIC, METRIC_CHOICES
+from .models import Gallery
+from .presenters import png_data_url
+from .streams import QueryStream, errors_fragment
+
+
+@dataclass
+class DegradedOutcome:
+    query: DegradedQuery
+    metric: str
+    k: int
+    results: dict = field(default_factory=dict)  # row kind -> [services.ResultItem]
+
+
+def run_query(data: dict) -> DegradedQuery:
+    """The form's cleaned data -> the query (engine errors propagate to the caller)."""
+    return degraded_query(gallery=data["gallery"], data=data["image_bytes"], degradation=data["degradation"],
+                          params=data["params"], seed=data["seed"], k=data["k"], metric=data["metric"],
+                          descriptor=data["descriptor"])
+
+
+def degraded_search(data: dict) -> DegradedOutcome:
+    """``run_query`` with every hit of every row explained (responses rendered in one piece)."""
+    outcome = DegradedOutcome(query=run_query(data), metric=data["metric"], k=data["k"])
+    for row, item in explained_rows(outcome.query):
+        outcome.results.setdefault(row.kind, []).append(item)
+    return outcome
+
+
+def degraded(request):
+    """GET shows the form (and runs ``?example=<id>``); POST degrades and searches."""
+    if request.method == "POST":
+        form = DegradedQueryForm(request.POST, request.FILES)
+    elif str(request.GET.get("example", "")).isdigit():
+        form = DegradedQueryForm(request.GET.dict())
+    else:
+        return _render(request, DegradedQueryForm(), status=200)
+    if not form.is_valid():
+        return _render(request, form, status=413 if form.too_large else 400)
+    try:
+        outcome = degraded_search(form.cleaned_data)
+    except EngineError as error:
+        problem = user_error(error)
+        form.add_error("image" if isinstance(error, InvalidImage) else None, problem.message)
+        return _render(request, form, status=problem.status)
+    return _render(request, form, outcome=outcome, status=200)
+
+
+def _render(request, form, *, status: int, outcome: DegradedOutcome | None = None):
+    context = results_context(form, outcome)
+    if request.htmx and request.method == "POST":
+        return render(request, "retrieval/_degraded_results.html", context, status=status)
+    gallery = _chosen_gallery(form)
+    context |= {"form": form, "controls": degradation_controls(form), "examples": selectors.example_queries(),
+                "current_metric": _choice(form, "metric", dict(METRIC_CHOICES), DEFAULT_METRIC),
+                "current_descriptor": _choice(form, "descriptor", DESCRIPTOR_MODES, "standard"),
+                "descriptors": DESCRIPTOR_MODES, "robust_ready": bool(gallery and robust_ready(gallery.slug)),
+                "max_upload_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)}
+    return render(request, "retrieval/degraded.html", context, status=status)
+
+
+def results_context(form, outcome: DegradedOutcome | None, *, oob: bool = False) -> dict:
+    example = form.cleaned_data.get("example") if form.is_bound and hasattr(form, "cleaned_data") else None
+    context = {"error_messages": [m for errors in form.errors.values() for m in errors] if form.is_bound else [],
+               "example": example, "oob": oob, "outcome": outcome}
+    if outcome is not None:
+        context.update(query_context(outcome.query, outcome.metric, outcome.k, results=outcome.results))
+    return context
+
+
+def query_context(query: DegradedQuery, metric: str, k: int, *, results: dict | None = None) -> dict:
+    shown = {name: value for name, value in query.params.items() if value is not None}
+    rows = [{"kind": row.kind, "title": row.title, "image": png_data_url(row.image),
+             "results": (results or {}).get(row.kind, [])} for row in query.rows]
+    return {"query": query, "rows": rows, "metric": metric, "k": k, "params_shown": shown,
+            "result_count": sum(len(row["results"]) for row in rows),
+            "missing_enhancer": query.enhancer is None, "total_ms": round(sum(query.timings_ms.values()), 2)}
+
+
+def degradation_controls(form) -> list[dict]:
+    """Each degradation with a slider per parameter, set to the submitted value or the default."""
+    data = form.data if form.is_bound else {}
+    current = data.get("degradation") if data.get("degradation") in DEGRADATIONS else DEFAULT_DEGRADATION
+    return [{"name": d.name, "title": d.title, "description": d.description, "current": d.name == current,
+             "sliders": [{"spec": p, "name": slider_name(d.name, p.name),
+                          "value": _slider_value(data.get(slider_name(d.name, p.name)), p)}
+                         for p in d.params if p.default is not None]}
+            for d in DEGRADATIONS.values()]
+
+
+def _slider_value(raw, spec):
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return spec.default
+    return value if spec.min <= value <= spec.max else spec.default
+
+
+def _choice(form, name: str, choices: dict, default: str) -> str:
+    value = form[name].value() if form.is_bound else None
+    return value if value in choices else default
+
+
+def _chosen_gallery(form) -> Gallery | None:
+    slug = (form.data.get("gallery") if form.is_bound else None) or settings.RETRIEVAL["DEFAULT_GALLERY"]
+    return Gallery.objects.filter(slug=slug).first()
+
+
+# --- the websocket ---------------------------------------------------------------------------
+
+def start_degraded_query(message: dict) -> tuple[str, QueryStream | None]:
+    """Validate and run a {"type": "degrade", ...} message; the first fragments are the three
+    query images with empty result rows, the stream fills the rows."""
+    keys = ("k", "metric", "gallery", "degradation", "params", "seed", "descriptor", "example")
+    form = DegradedQueryForm({key: message.get(key) for key in keys if message.get(key) is not None}
+                             | {"image_data": message.get("image") or ""})
+    if not form.is_valid():
+        return errors_fragment([e for errs in form.errors.values() for e in errs]), None
+    data = form.cleaned_data
+    try:
+        query = run_query(data)
+    except EngineError as error:
+        return errors_fragment([user_error(error).message]), None
+    context = results_context(form, None, oob=True) | query_context(query, data["metric"], data["k"])
+    html = render_to_string("retrieval/_degraded_results.html", context | {"streaming": True})
+    example = data.get("example")
+    return html, QueryStream(
+        items=explained_rows(query),
+        card=lambda pair: render_to_string("retrieval/_degraded_card.html", {
+            "row": pair[0], "item": pair[1], "example": example}),
+        done=lambda shown: render_to_string("retrieval/_degraded_status.html", context | {
+            "state": "done", "count": shown, "oob": True}))
+

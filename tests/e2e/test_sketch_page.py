@@ -1,0 +1,151 @@
+"""Draw on the sketch page's canvas with the mouse in real headless Chromium and watch the
+results arrive over the websocket; undo, redo, clear, modes, tracing, and the fallbacks."""
+
+import re
+
+import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from django.conf import settings
+from playwright.sync_api import Page, expect
+
+from tests.conftest import DATASET_MISSING, TINY_GALLERY, tiny_checkpoint, tiny_sketch_models
+from tests.web.sketches import tshirt_png
+
+# Strokes in canvas coordinates (0-280): a T-shirt's body, then its sleeves.
+BODY = [(90, 40), (120, 55), (160, 55), (190, 40), (200, 240), (80, 240), (90, 40)]
+SLEEVES = [(90, 40), (30, 90), (60, 125), (80, 110)]
+
+
+@pytest.mark.skipif(DATASET_MISSING, reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+class SketchPageInBrowser(ChannelsLiveServerTestCase):
+    serve_static = True
+
+    @pytest.fixture(autouse=True)
+    def _browser_page(self, page: Page, browser, tmp_path):
+        self.page, self.browser, self.tmp_path = page, browser, tmp_path
+
+    def setUp(self):
+        # The live server's database is flushed between tests: import (or keep) the tiny gallery.
+        from retrieval.services import gallery_import_fashion_mnist, index_rebuild
+
+        tiny_checkpoint()
+        tiny_sketch_models()
+        self.gallery = gallery_import_fashion_mnist(folder=settings.RETRIEVAL["FASHION_MNIST_DIR"], limit=TINY_GALLERY)
+        index_rebuild(gallery=self.gallery)
+
+    def open(self, page: Page | None = None, live: bool = True) -> Page:
+        page = page or self.page
+        page.goto(self.live_server_url + "/sketch/")
+        if live:
+            expect(page.locator("#live-indicator")).to_have_class("dot live")
+        return page
+
+    def draw(self, points, page: Page | None = None):
+        page = page or self.page
+        canvas = page.locator("#sketch-canvas")
+        canvas.scroll_into_view_if_needed()  # the mouse works in viewport coordinates
+        box = canvas.bounding_box()
+        at = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in points]
+        page.mouse.move(*at[0])
+        page.mouse.down()
+        for point in at[1:]:
+            page.mouse.move(*point, steps=4)
+        page.mouse.up()
+
+    def test_results_appear_as_you_draw_and_follow_undo_redo_clear_and_the_mode(self):
+        page = self.open()
+        page.locator("#id_k").fill("6")
+        cards = page.locator("#result-grid .result-card")
+        status = page.locator("#result-status")
+        self.draw(BODY)
+        expect(cards).to_have_count(6)
+        expect(status).to_contain_text("6 results")
+        expect(status).to_contain_text("Sketch encoder")
+        expect(page.locator("#sketch-generated")).to_be_visible()  # what the portal thinks you drew
+        expect(page.locator("#sketch-view")).to_be_visible()  # what the models see
+        expect(cards.first.locator(".histogram-distance")).to_have_text(re.compile(r"^\d+\.\d{4}$"))
+        expect(cards.first.locator(".feature-distance")).to_have_text(re.compile(r"^\d+\.\d{4}$"))
+
+        # Each stroke searches again: the sketch the models saw changes.
+        first_view = page.locator("#sketch-view").get_attribute("src")
+        self.draw(SLEEVES)
+        expect(page.locator("#sketch-view")).not_to_have_attribute("src", first_view)
+        two_strokes = page.locator("#sketch-view").get_attribute("src")
+
+        # Undo (button, then Ctrl+Shift+Z to redo) searches the drawing as it is now.
+        page.locator("#tool-undo").click()
+        expect(page.locator("#sketch-view")).to_have_attribute("src", first_view)
+        page.keyboard.press("Control+Shift+Z")
+        expect(page.locator("#sketch-view")).to_have_attribute("src", two_strokes)
+        expect(page.locator("#tool-redo")).to_be_disabled()
+
+        # Changing the mode re-runs the current sketch.
+        page.get_by_label(re.compile("GAN, then descriptor")).check()
+        expect(status).to_contain_text("GAN, then descriptor")
+        expect(cards).to_have_count(6)
+
+        # Clear empties the results; undoing the clear brings the drawing (and results) back.
+        page.locator("#tool-clear").click()
+        expect(page.locator("#sketch-results")).to_contain_text("The canvas is empty")
+        expect(cards).to_have_count(0)
+        expect(page.locator("#tool-clear")).to_be_disabled()
+        page.keyboard.press("Control+Z")
+        expect(cards).to_have_count(6)
+        expect(page.locator("#sketch-view")).to_have_attribute("src", two_strokes)
+
+    def test_a_blank_canvas_asks_to_draw_and_the_tracing_image_is_never_sent(self):
+        page = self.open()
+        page.locator("#trace-select").select_option(index=1)
+        expect(page.locator("#sketch-underlay")).to_be_visible()
+        page.locator("#sketch-submit").click()
+        expect(page.locator("#form-errors")).to_contain_text("draw something first")
+        expect(page.locator("#result-grid .result-card")).to_have_count(0)
+        # Drawing over the tracing image searches, and marks results of the traced class.
+        self.draw(BODY)
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        expect(page.locator("#form-errors")).to_be_empty()
+        expect(page.locator(".seen-panel")).to_contain_text("Traced over a")
+
+    def test_the_eraser_rubs_out_ink(self):
+        page = self.open()
+        self.draw(BODY)
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        page.locator("#tool-eraser").click()
+        expect(page.locator("#tool-eraser")).to_have_attribute("aria-pressed", "true")
+        page.locator("#brush-size").fill("32")
+        # Rub out everything that was drawn: the server now sees a blank canvas.
+        for y in range(30, 260, 12):
+            self.draw([(20, y), (260, y)])
+        expect(page.locator("#form-errors")).to_contain_text("draw something first")
+
+    def test_an_uploaded_drawing_lands_on_the_canvas_and_is_searched(self):
+        page = self.open()
+        drawing = self.tmp_path / "sketch.png"
+        drawing.write_bytes(tshirt_png())
+        page.set_input_files("#id_image", drawing)
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        expect(page.locator("#tool-undo")).to_be_enabled()  # it is part of the drawing's history
+        page.locator("#tool-undo").click()
+        expect(page.locator("#sketch-results")).to_contain_text("The canvas is empty")
+
+    def test_without_a_websocket_the_drawing_posts_through_htmx(self):
+        page = self.page
+        page.route_web_socket(re.compile(r".*/ws/search/"), lambda ws: ws.close())
+        self.open(live=False)
+        expect(page.locator("#live-indicator")).to_have_class(re.compile("offline"))
+        self.draw(BODY)
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        expect(page.locator("#result-status")).to_contain_text("10 results")
+
+    def test_without_javascript_an_uploaded_drawing_is_searched(self):
+        context = self.browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        self.open(page, live=False)
+        expect(page.locator("#sketch-canvas")).to_be_hidden()
+        drawing = self.tmp_path / "sketch.png"
+        drawing.write_bytes(tshirt_png())
+        page.set_input_files("#id_image", drawing)
+        page.locator("#sketch-submit").click()
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        expect(page.locator("#sketch-generated")).to_be_visible()
+        context.close()
