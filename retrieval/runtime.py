@@ -206,6 +206,26 @@ def sketch_models() -> SketchModels:
     return _sketch_models[1]
 
 
+def _warm_sketch_path(blank: np.ndarray) -> None:
+    """Load the sketch models and read one drawing: the first sketch query would otherwise pay
+    for imports (scikit-image's thinning tables) and lazy allocations, a third of a second."""
+    from PIL import Image
+
+    from .engine.sketch.normalise import sketch_view
+
+    try:
+        models = sketch_models()
+    except NotReady as error:
+        log.warning("sketch models not warmed: %s", error)
+        return
+    drawing = Image.new("L", (64, 64), 255)
+    drawing.paste(0, (16, 16, 48, 20))
+    ink = sketch_view(drawing, blank.shape[-1]).ink[None]
+    for model in (models.generator, models.encoder):
+        if model is not None:
+            model(ink)
+
+
 def warm_runtime() -> None:
     """Configure the server process and load the default gallery's pair now, so that no
     request pays for it."""
@@ -219,9 +239,6 @@ def warm_runtime() -> None:
     # One throwaway query: torch's first inference pays one-off set-up costs.
     blank = np.zeros((1, pair.descriptor.input_size, pair.descriptor.input_size), np.uint8)
     pair.index.search(pair.descriptor.describe_arrays(blank), 1, "cosine")
-    models = sketch_models()
-    for model in (models.generator, models.encoder):
-        if model is not None:
-            model(blank.astype(np.float32))
+    _warm_sketch_path(blank)
     log.info("engine ready: %s (%d items, checkpoint %s) on %s, faiss gpu=%s", slug, len(pair.index),
              pair.checkpoint_id, engine().device, engine().faiss_gpu)
