@@ -191,11 +191,11 @@ def _render(report: dict) -> str:
     for mode, by_metric in report["results"].items():
         for metric, rows in by_metric.items():
             lines.append(f"{mode} descriptor ({report['descriptors'][mode]['checkpoint_id']}), {metric}")
-            lines.append(f"  {'queries':<24}{'top1':>8}{'top5':>8}{'top10':>8}{'mAP':>8}   paper (smallNORB, L2)")
+            lines.append(f"  {'queries':<28}{'top1':>8}{'top5':>8}{'top10':>8}{'mAP':>8}   paper (smallNORB, L2)")
             for name, row in rows.items():
                 paper = PAPER.get(_paper_row(name))
                 cells = "".join(f"{row[c]:>8.4f}" for c in ("top1", "top5", "top10", "mAP"))
-                lines.append(f"  {name:<24}{cells}   {' / '.join(f'{v:.2f}' for v in paper) if paper else ''}")
+                lines.append(f"  {name:<28}{cells}   {' / '.join(f'{v:.2f}' for v in paper) if paper else ''}".rstrip())
             lines.append("")
     for mode, info in report["descriptors"].items():
         if "unavailable" in info:

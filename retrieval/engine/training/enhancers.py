@@ -172,7 +172,8 @@ def _save(net, config, *, arch, kind, names, history, out_path: Path, clock, dev
     checkpoint = {
         "family": FAMILY, "kind": kind, "arch": arch, "net_kwargs": {}, "teacher_id": teacher_id,
         # Half precision on disk halves the file (the autoencoder's is 1.6 MB instead of 3.1 MB);
-        # loading casts back to float32, and the outputs differ by under 1e-3.
+        # loading casts back to float32. Weight errors of fp16's size were measured to move the
+        # committed enhancers' outputs by under 0.002 (half a grey level).
         "state_dict": {k: _compact(v) for k, v in net.state_dict().items()},
         "degradations": list(names), "config": config.to_dict(), "metrics": history[-1],
         "trained_at": utc_now(), "train_images": int(train_count),
