@@ -42,6 +42,13 @@ def valid_data(form):
     return form.cleaned_data
 
 
+def valid_query(request, form_class, what: str) -> dict:
+    """A query posted as a form or a JSON object, validated by ``form_class``."""
+    if not isinstance(request.data, Mapping):  # e.g. a JSON list
+        raise ParseError(f"Send the {what} as a form or a JSON object.")
+    return valid_data(form_class(request.data, request.FILES))
+
+
 class JsonApi:
     """JSON only, errors included: the browsable API would answer browsers in HTML, and
     Swagger UI at /api/docs/ already lets people try the endpoints."""
@@ -72,9 +79,7 @@ class SearchView(JsonApi, APIView):
         responses={200: SearchResponseSerializer, **error_responses(400, 413, 415, 503)},
     )
     def post(self, request):
-        if not isinstance(request.data, Mapping):  # e.g. a JSON list
-            raise ParseError("Send the search as a form or a JSON object.")
-        data = valid_data(ImageSearchForm(request.data, request.FILES))
+        data = valid_query(request, ImageSearchForm, "search")
         outcome = services.image_search(gallery=data["gallery"], data=data["image_bytes"], k=data["k"], metric=data["metric"])
         return Response(SearchResponseSerializer(outcome, context={"request": request}).data)
 

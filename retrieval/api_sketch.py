@@ -5,15 +5,13 @@ a blank canvas is a 400 ``blank_sketch``, a malformed data URL a 400, an upload 
 size limit or a drawing over the pixel limit a 413, a mode whose model is not trained a 503.
 """
 
-from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api import JsonApi, error_responses, valid_data
+from .api import JsonApi, error_responses, valid_data, valid_query
 from .forms import SearchParamsForm, SketchSearchForm
 from .serializers import SketchModesResponseSerializer, SketchSearchRequestSerializer, SketchSearchResponseSerializer
 from .sketch_services import default_sketch_mode, sketch_modes, sketch_search
@@ -31,9 +29,7 @@ class SketchSearchView(JsonApi, APIView):
         responses={200: SketchSearchResponseSerializer, **error_responses(400, 413, 415, 503)},
     )
     def post(self, request):
-        if not isinstance(request.data, Mapping):  # e.g. a JSON list
-            raise ParseError("Send the sketch as a form or a JSON object.")
-        data = valid_data(SketchSearchForm(request.data, request.FILES))
+        data = valid_query(request, SketchSearchForm, "sketch")
         outcome = sketch_search(gallery=data["gallery"], data=data["image_bytes"], mode=data["mode"],
                                 k=data["k"], metric=data["metric"])
         return Response(SketchSearchResponseSerializer(outcome, context={"request": request}).data)

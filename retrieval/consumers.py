@@ -24,8 +24,8 @@ from . import degraded_views, selectors, services, sketch_views
 from .engine.errors import EngineError
 from .errors import user_error
 from .events import register_server_loop, run_group
-from .forms import ImageSearchForm
-from .models import GalleryImage, TrainingRun
+from .forms import ImageSearchForm, form_messages
+from .models import TrainingRun
 from .presenters import query_preview
 from .streams import QueryStream, result_card
 from .streams import errors_fragment as _errors_fragment
@@ -91,14 +91,14 @@ def _start_search(message: dict) -> tuple[str, QueryStream | None]:
     form = ImageSearchForm({key: message.get(key) for key in ("k", "metric", "gallery")} | {
         "image_data": message.get("image") or ""})
     if not form.is_valid():
-        return _errors_fragment([e for errs in form.errors.values() for e in errs]), None
+        return _errors_fragment(form_messages(form)), None
     gallery = form.cleaned_data["gallery"]
     try:
         query = services.image_query(gallery=gallery, data=form.cleaned_data["image_bytes"],
                                      k=form.cleaned_data["k"], metric=form.cleaned_data["metric"])
     except EngineError as error:
         return _errors_fragment([user_error(error).message]), None
-    example = _example(message.get("example"), gallery)
+    example = selectors.example_image(message.get("example"), gallery)
     html = render_to_string("retrieval/_search_results.html", {
         "form": form, "outcome": None, "streaming": True, "preview": query_preview(query), "example": example,
         "k": form.cleaned_data["k"], "metric": form.cleaned_data["metric"], "oob": True,
@@ -110,12 +110,6 @@ def _start_search(message: dict) -> tuple[str, QueryStream | None]:
         done=lambda shown: render_to_string("retrieval/_status.html", {
             "state": "done", "count": shown, "preview": query_preview(query), "metric": metric}))
 
-
-def _example(value, gallery) -> GalleryImage | None:
-    """The labelled test image a query came from, when the page says so (display only)."""
-    if not str(value or "").isdigit():
-        return None
-    return GalleryImage.objects.filter(pk=int(value), gallery=gallery).first()
 
 
 QUERY_KINDS = {"search": _start_search, "sketch": sketch_views.start_sketch_query,

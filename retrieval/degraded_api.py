@@ -6,19 +6,16 @@ parameter out of range or an unknown degradation is a 400 whose detail names the
 range or the known degradations; a robust descriptor that is not trained or indexed a 503.
 """
 
-from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .api import JsonApi, error_responses, valid_data
+from .api import JsonApi, error_responses, valid_query
 from .degraded_forms import DEFAULT_DEGRADATION, DEFAULT_K, MAX_SEED, DegradedQueryForm
-from .degraded_services import DESCRIPTOR_MODES, enhancer_for
-from .degraded_views import degraded_search
+from .degraded_services import DESCRIPTOR_MODES, degraded_search, enhancer_for, query_arguments
 from .engine.degrade import DEGRADATIONS
 from .forms import DEFAULT_METRIC, METRIC_CHOICES, max_k
 from .presenters import png_data_url
@@ -90,10 +87,8 @@ class DegradedSearchView(JsonApi, APIView):
         responses={200: DegradedResponseSerializer, **error_responses(400, 413, 415, 503)},
     )
     def post(self, request):
-        if not isinstance(request.data, Mapping):
-            raise ParseError("Send the query as a form or a JSON object.")
-        data = valid_data(DegradedQueryForm(request.data, request.FILES))
-        outcome = degraded_search(data)
+        data = valid_query(request, DegradedQueryForm, "query")
+        outcome = degraded_search(**query_arguments(data))
         query = outcome.query
         enhancer = query.enhancer
         body = {

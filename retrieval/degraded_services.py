@@ -7,8 +7,6 @@ mostly vanish when it is shrunk for the network. The robust descriptor and the e
 are loaded once per process and again only when their checkpoint files change.
 """
 
-import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +19,16 @@ from . import services
 from .engine.degrade import Degradation, degrade, get_degradation, resolved_params
 from .engine.descriptors.cnn import QueryView
 from .engine.enhance import Enhancer, load_enhancer
-from .engine.errors import NotReady
+from .engine.errors import EngineError, NotReady
 from .engine.fileio import file_digest
 from .engine.images import DecodedImage, decode_image
 from .engine.index import SearchHits
 from .engine.runtime import SearchPair
 from .models import Gallery
-from .runtime import engine, index_path, serving_pair
+from .runtime import engine, index_path, load_while_unchanged, serving_pair
 
 DESCRIPTOR_MODES = {"standard": "Standard", "robust": "Robust (trained on degraded images)"}
 ROWS = {"original": "Original", "degraded": "Degraded", "enhanced": "Enhanced"}
-_lock = threading.Lock()
 
 
 def robust_checkpoint_path() -> Path:
@@ -45,42 +42,23 @@ def enhancer_checkpoint_paths() -> dict[str, Path]:
     return {kind: folder / name for kind, name in names.items()}
 
 
-def _identity(path: Path) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
 # --- the robust descriptor -----------------------------------------------------------------
 
-_robust_identity: dict[str, tuple] = {}
-
-
-def robust_key(gallery_slug: str) -> str:
-    return f"{gallery_slug}:robust"
-
-
 def robust_pair(gallery_slug: str) -> SearchPair:
-    """The robust descriptor with its own index of the gallery, held by the engine runtime
-    under ``<slug>:robust``; NotReady (503) says which command makes what is missing."""
+    """The robust descriptor with its own index of the gallery, loaded once (and again when the
+    checkpoint changes); NotReady (503) says which command makes what is missing."""
     checkpoint = robust_checkpoint_path()
     if not checkpoint.is_file():
         raise NotReady("The robust descriptor is not trained yet: run `python manage.py train robust_descriptor`.")
-    runtime, key = engine(), robust_key(gallery_slug)
-    identity = _identity(checkpoint)
-    if runtime.has(key) and _robust_identity.get(key) == identity:
-        return runtime.pair(key)
-    with _lock:
-        if not runtime.has(key) or _robust_identity.get(key) != identity:
-            path = index_path(gallery_slug, file_digest(checkpoint))
-            if not path.is_file():
-                raise NotReady(f"The robust descriptor's index of {gallery_slug!r} is not built yet: run "
-                               f"`python manage.py build_index --checkpoint {checkpoint}`.")
-            runtime.install(key, runtime.load_pair(checkpoint, path))
-            _robust_identity[key] = identity
-    return runtime.pair(key)
+
+    def load() -> SearchPair:
+        path = index_path(gallery_slug, file_digest(checkpoint))
+        if not path.is_file():
+            raise NotReady(f"The robust descriptor's index of {gallery_slug!r} is not built yet: run "
+                           f"`python manage.py build_index --checkpoint {checkpoint}`.")
+        return engine().load_pair(checkpoint, path)
+
+    return load_while_unchanged(f"{gallery_slug}:robust", [checkpoint], load)
 
 
 def descriptor_pair(gallery_slug: str, mode: str) -> SearchPair:
@@ -88,8 +66,12 @@ def descriptor_pair(gallery_slug: str, mode: str) -> SearchPair:
 
 
 def robust_ready(gallery_slug: str) -> bool:
-    checkpoint = robust_checkpoint_path()
-    return checkpoint.is_file() and index_path(gallery_slug, file_digest(checkpoint)).is_file()
+    """Whether the robust descriptor can serve ``gallery_slug`` (trained and indexed)."""
+    try:
+        robust_pair(gallery_slug)
+    except EngineError:
+        return False
+    return True
 
 
 def robust_index_rebuild(*, gallery: Gallery, progress=None):
@@ -102,23 +84,14 @@ def robust_index_rebuild(*, gallery: Gallery, progress=None):
 
 # --- enhancers -----------------------------------------------------------------------------
 
-_enhancers: dict[str, tuple[tuple | None, Enhancer | None]] = {}
-
-
 def enhancers() -> dict[str, Enhancer]:
     """Every trained enhancer by kind (denoiser, restorer); a missing checkpoint is left out."""
     loaded = {}
     for kind, path in enhancer_checkpoint_paths().items():
-        identity = _identity(path)
-        cached = _enhancers.get(kind)
-        if cached is None or cached[0] != identity:
-            with _lock:
-                cached = _enhancers.get(kind)
-                if cached is None or cached[0] != identity:
-                    cached = (identity, load_enhancer(path, engine().device) if identity else None)
-                    _enhancers[kind] = cached
-        if cached[1] is not None:
-            loaded[kind] = cached[1]
+        enhancer = load_while_unchanged(f"enhancer:{kind}", [path],
+                                        lambda path=path: load_enhancer(path, engine().device) if path.is_file() else None)
+        if enhancer is not None:
+            loaded[kind] = enhancer
     return loaded
 
 
@@ -181,6 +154,30 @@ def degraded_query(*, gallery: Gallery, data: bytes, degradation: str, params: d
     return DegradedQuery(decoded=decoded, view=view, degradation=get_degradation(degradation),
                          params=resolved_params(degradation, params, seed=seed), seed=seed, descriptor=descriptor,
                          checkpoint_id=pair.checkpoint_id, enhancer=enhancer, rows=rows, timings_ms=clock.laps)
+
+
+@dataclass
+class DegradedOutcome:
+    """A degraded query with every hit of every row explained (for responses rendered in one piece)."""
+
+    query: DegradedQuery
+    metric: str
+    k: int
+    results: dict = field(default_factory=dict)  # row kind -> [services.ResultItem]
+
+
+def query_arguments(data: dict) -> dict:
+    """A validated ``DegradedQueryForm``'s data as ``degraded_query``'s arguments."""
+    names = ("gallery", "degradation", "params", "seed", "k", "metric", "descriptor")
+    return {"data": data["image_bytes"], **{name: data[name] for name in names}}
+
+
+def degraded_search(**arguments) -> DegradedOutcome:
+    """``degraded_query`` (same arguments) with every hit of every row explained."""
+    outcome = DegradedOutcome(query=degraded_query(**arguments), metric=arguments["metric"], k=arguments["k"])
+    for row, item in explained_rows(outcome.query):
+        outcome.results.setdefault(row.kind, []).append(item)
+    return outcome
 
 
 def explained_rows(query: DegradedQuery):

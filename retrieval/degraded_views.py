@@ -8,45 +8,29 @@ result cards row by row, then the status, so a lecturer dragging a slider sees e
 setting stream in (a newer message stops the older stream).
 """
 
-from dataclasses import dataclass, field
-
 from django.conf import settings
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from . import selectors
 from .degraded_forms import DEFAULT_DEGRADATION, DegradedQueryForm, slider_name
-from .degraded_services import DESCRIPTOR_MODES, DegradedQuery, degraded_query, explained_rows, robust_ready
+from .degraded_services import (
+    DESCRIPTOR_MODES,
+    DegradedOutcome,
+    DegradedQuery,
+    degraded_query,
+    degraded_search,
+    explained_rows,
+    query_arguments,
+    robust_ready,
+)
 from .engine.degrade import DEGRADATIONS
 from .engine.errors import EngineError, InvalidImage
 from .errors import user_error
-from .forms import DEFAULT_METRIC, METRIC_CHOICES
+from .forms import DEFAULT_METRIC, METRIC_CHOICES, current_choice, form_messages
 from .models import Gallery
 from .presenters import png_data_url
 from .streams import QueryStream, errors_fragment
-
-
-@dataclass
-class DegradedOutcome:
-    query: DegradedQuery
-    metric: str
-    k: int
-    results: dict = field(default_factory=dict)  # row kind -> [services.ResultItem]
-
-
-def run_query(data: dict) -> DegradedQuery:
-    """The form's cleaned data -> the query (engine errors propagate to the caller)."""
-    return degraded_query(gallery=data["gallery"], data=data["image_bytes"], degradation=data["degradation"],
-                          params=data["params"], seed=data["seed"], k=data["k"], metric=data["metric"],
-                          descriptor=data["descriptor"])
-
-
-def degraded_search(data: dict) -> DegradedOutcome:
-    """``run_query`` with every hit of every row explained (responses rendered in one piece)."""
-    outcome = DegradedOutcome(query=run_query(data), metric=data["metric"], k=data["k"])
-    for row, item in explained_rows(outcome.query):
-        outcome.results.setdefault(row.kind, []).append(item)
-    return outcome
 
 
 def degraded(request):
@@ -60,7 +44,7 @@ def degraded(request):
     if not form.is_valid():
         return _render(request, form, status=413 if form.too_large else 400)
     try:
-        outcome = degraded_search(form.cleaned_data)
+        outcome = degraded_search(**query_arguments(form.cleaned_data))
     except EngineError as error:
         problem = user_error(error)
         form.add_error("image" if isinstance(error, InvalidImage) else None, problem.message)
@@ -74,8 +58,8 @@ def _render(request, form, *, status: int, outcome: DegradedOutcome | None = Non
         return render(request, "retrieval/_degraded_results.html", context, status=status)
     gallery = _chosen_gallery(form)
     context |= {"form": form, "controls": degradation_controls(form), "examples": selectors.example_queries(),
-                "current_metric": _choice(form, "metric", dict(METRIC_CHOICES), DEFAULT_METRIC),
-                "current_descriptor": _choice(form, "descriptor", DESCRIPTOR_MODES, "standard"),
+                "current_metric": current_choice(form, "metric", dict(METRIC_CHOICES), DEFAULT_METRIC),
+                "current_descriptor": current_choice(form, "descriptor", DESCRIPTOR_MODES, "standard"),
                 "descriptors": DESCRIPTOR_MODES, "robust_ready": bool(gallery and robust_ready(gallery.slug)),
                 "max_upload_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)}
     return render(request, "retrieval/degraded.html", context, status=status)
@@ -83,7 +67,7 @@ def _render(request, form, *, status: int, outcome: DegradedOutcome | None = Non
 
 def results_context(form, outcome: DegradedOutcome | None, *, oob: bool = False) -> dict:
     example = form.cleaned_data.get("example") if form.is_bound and hasattr(form, "cleaned_data") else None
-    context = {"error_messages": [m for errors in form.errors.values() for m in errors] if form.is_bound else [],
+    context = {"error_messages": form_messages(form) if form.is_bound else [],
                "example": example, "oob": oob, "outcome": outcome}
     if outcome is not None:
         context.update(query_context(outcome.query, outcome.metric, outcome.k, results=outcome.results))
@@ -118,11 +102,6 @@ def _slider_value(raw, spec):
     return value if spec.min <= value <= spec.max else spec.default
 
 
-def _choice(form, name: str, choices: dict, default: str) -> str:
-    value = form[name].value() if form.is_bound else None
-    return value if value in choices else default
-
-
 def _chosen_gallery(form) -> Gallery | None:
     slug = (form.data.get("gallery") if form.is_bound else None) or settings.RETRIEVAL["DEFAULT_GALLERY"]
     return Gallery.objects.filter(slug=slug).first()
@@ -137,10 +116,10 @@ def start_degraded_query(message: dict) -> tuple[str, QueryStream | None]:
     form = DegradedQueryForm({key: message.get(key) for key in keys if message.get(key) is not None}
                              | {"image_data": message.get("image") or ""})
     if not form.is_valid():
-        return errors_fragment([e for errs in form.errors.values() for e in errs]), None
+        return errors_fragment(form_messages(form)), None
     data = form.cleaned_data
     try:
-        query = run_query(data)
+        query = degraded_query(**query_arguments(data))
     except EngineError as error:
         return errors_fragment([user_error(error).message]), None
     context = results_context(form, None, oob=True) | query_context(query, data["metric"], data["k"])

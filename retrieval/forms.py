@@ -43,6 +43,17 @@ def decode_data_url(value: str) -> bytes:
         raise forms.ValidationError("The image data is not valid base64 (expected a data: URL).", code="invalid") from None
 
 
+def form_messages(form) -> list[str]:
+    """Every error of a form, as the sentences pages and websockets show."""
+    return [message for errors in form.errors.values() for message in errors]
+
+
+def current_choice(form, name: str, valid, default: str) -> str:
+    """The value a page shows as chosen for ``name``: the submitted one when valid, else the default."""
+    value = form[name].value() if form.is_bound else None
+    return value if value in valid else default
+
+
 class SearchParamsForm(forms.Form):
     metric = forms.ChoiceField(label="Metric", choices=METRIC_CHOICES, initial=DEFAULT_METRIC, required=False)
     gallery = forms.ModelChoiceField(queryset=Gallery.objects.all(), to_field_name="slug", required=False,

@@ -16,7 +16,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -29,6 +31,7 @@ from .engine.sketch.search import SketchEncoder, SketchGenerator, SketchModels
 
 log = logging.getLogger(__name__)
 _load_lock = threading.Lock()
+T = TypeVar("T")
 
 
 def engine() -> Runtime:
@@ -169,10 +172,9 @@ def forget_pairs() -> None:
     """Drop every loaded pair and remembered identity (tests that switch checkpoints)."""
     from .engine.runtime import reset_runtime
 
-    global _sketch_models
     with _load_lock:
         _file_identity.clear()
-        _sketch_models = None
+        _loaded.clear()
         reset_runtime()
 
 
@@ -182,28 +184,38 @@ def sketch_checkpoint_paths() -> dict[str, Path]:
             "encoder": folder / settings.RETRIEVAL["SKETCH_ENCODER_CHECKPOINT"]}
 
 
-_sketch_models: tuple[tuple, SketchModels] | None = None
+_loaded: dict[str, tuple[tuple, object]] = {}
+
+
+def load_while_unchanged(key: str, paths: list[Path], load: Callable[[], T]) -> T:
+    """``load()``'s result, loaded once per process and again only when one of ``paths``
+    changes on disk (a finished training run replaced a checkpoint). Models beside the
+    serving pair (sketch models, enhancers, the robust descriptor) are held this way."""
+    identity = tuple(_identity(path) for path in paths)
+    cached = _loaded.get(key)
+    if cached is None or cached[0] != identity:
+        with _load_lock:
+            cached = _loaded.get(key)
+            if cached is None or cached[0] != identity:
+                cached = _loaded[key] = (identity, load())
+    return cached[1]
 
 
 def sketch_models() -> SketchModels:
-    """The sketch GAN and encoder this process serves with, loaded once and again only when a
-    checkpoint file changes (a finished training run); a missing one disables its mode."""
-    global _sketch_models
+    """The sketch GAN and encoder this process serves with; a missing one disables its mode."""
     paths = sketch_checkpoint_paths()
-    identity = tuple(_identity(p) for p in paths.values())
-    if _sketch_models is None or _sketch_models[0] != identity:
-        with _load_lock:
-            if _sketch_models is None or _sketch_models[0] != identity:
-                device = engine().device
-                try:
-                    models = SketchModels(
-                        generator=SketchGenerator.load(paths["generator"], device) if identity[0] else None,
-                        encoder=SketchEncoder.load(paths["encoder"], device) if identity[1] else None)
-                except Exception as error:  # noqa: BLE001 - any unreadable checkpoint: say which, serve nothing broken
-                    raise NotReady(f"A sketch checkpoint in {paths['generator'].parent} cannot be loaded "
-                                   f"({type(error).__name__}: {error}); train it again.") from error
-                _sketch_models = (identity, models)
-    return _sketch_models[1]
+
+    def load() -> SketchModels:
+        device = engine().device
+        try:
+            return SketchModels(
+                generator=SketchGenerator.load(paths["generator"], device) if paths["generator"].is_file() else None,
+                encoder=SketchEncoder.load(paths["encoder"], device) if paths["encoder"].is_file() else None)
+        except Exception as error:  # noqa: BLE001 - any unreadable checkpoint: say which, serve nothing broken
+            raise NotReady(f"A sketch checkpoint in {paths['generator'].parent} cannot be loaded "
+                           f"({type(error).__name__}: {error}); train it again.") from error
+
+    return load_while_unchanged("sketch-models", list(paths.values()), load)
 
 
 def _warm_sketch_path(blank: np.ndarray) -> None:

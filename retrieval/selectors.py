@@ -39,6 +39,15 @@ def example_queries(*, count: int = 10) -> list[GalleryImage]:
     return list(GalleryImage.objects.select_related("gallery").filter(pk__in=list(firsts)[:count]).order_by("label"))
 
 
+def example_image(value, gallery: Gallery | None = None) -> GalleryImage | None:
+    """The labelled gallery image a query came from, when a page or message names it by id
+    (in ``gallery`` when given); None for anything else."""
+    if not str(value or "").isdigit():
+        return None
+    images = GalleryImage.objects.select_related("gallery")
+    return images.filter(pk=int(value), **({"gallery": gallery} if gallery else {})).first()
+
+
 def image_neighbours(*, image: GalleryImage, k: int, metric: str) -> SearchHits:
     """The k nearest indexed gallery items to ``image``. Query-split images are described
     on the fly; gallery images use their stored vector."""

@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from . import selectors, services
 from .engine.errors import BlankSketch, EngineError
 from .errors import user_error
-from .forms import DEFAULT_METRIC, METRIC_CHOICES, SketchSearchForm
-from .models import Gallery, GalleryImage
+from .forms import DEFAULT_METRIC, METRIC_CHOICES, SketchSearchForm, current_choice, form_messages
+from .models import Gallery
 from .presenters import sketch_preview
 from .sketch_services import SketchOutcome, default_sketch_mode, sketch_modes, sketch_query, sketch_search
 from .streams import QueryStream, errors_fragment, result_card
@@ -34,20 +34,20 @@ def sketch(request):
         problem = user_error(error)
         form.add_error("image" if problem.status != 503 else None, problem.message)
         return _render(request, form, status=problem.status)
-    return _render(request, form, outcome=outcome, example=_traced(request.POST.get("example"), data["gallery"]),
+    return _render(request, form, outcome=outcome, example=selectors.example_image(request.POST.get("example"), data["gallery"]),
                    status=200)
 
 
 def _render(request, form, *, status: int, outcome: SketchOutcome | None = None, example=None):
     context = {"form": form, "outcome": outcome, "preview": sketch_preview(outcome.query) if outcome else None,
                "example": example, "metric": outcome.metric if outcome else None,
-               "error_messages": [message for errors in form.errors.values() for message in errors]}
+               "error_messages": form_messages(form)}
     if request.htmx and request.method == "POST":
         return render(request, "retrieval/_sketch_results.html", context, status=status)
     gallery = _chosen_gallery(form)
     modes = sketch_modes(gallery.slug if gallery else None)
     context |= {"modes": modes, "current_mode": _current_mode(form, modes), "default_mode": default_sketch_mode(),
-                "current_metric": _current_choice(form, "metric", dict(METRIC_CHOICES), DEFAULT_METRIC),
+                "current_metric": current_choice(form, "metric", dict(METRIC_CHOICES), DEFAULT_METRIC),
                 "tracing": selectors.example_queries(),
                 "max_upload_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)}
     return render(request, "retrieval/sketch.html", context, status=status)
@@ -63,23 +63,10 @@ def _current_mode(form, modes: list[dict]) -> str:
     """The mode the page shows as chosen: the submitted one, else the default, else the first
     that can run now (a mode whose model is not trained cannot be chosen)."""
     available = [mode["name"] for mode in modes if mode["available"]]
-    chosen = _current_choice(form, "mode", {mode["name"] for mode in modes}, default_sketch_mode())
+    chosen = current_choice(form, "mode", {mode["name"] for mode in modes}, default_sketch_mode())
     if chosen in available or not available:
         return chosen
     return default_sketch_mode() if default_sketch_mode() in available else available[0]
-
-
-def _current_choice(form, name: str, valid, default: str) -> str:
-    value = form[name].value() if form.is_bound else None
-    return value if value in valid else default
-
-
-def _traced(value, gallery: Gallery) -> GalleryImage | None:
-    """The gallery image the drawing was traced over, when the page says so: its class marks
-    matching results (display only; the sketch is searched as drawn)."""
-    if not str(value or "").isdigit():
-        return None
-    return GalleryImage.objects.filter(pk=int(value), gallery=gallery).first()
 
 
 # --- the websocket ---------------------------------------------------------------------
@@ -90,7 +77,7 @@ def start_sketch_query(message: dict) -> tuple[str, QueryStream | None]:
     fields = {key: message.get(key) for key in ("k", "metric", "gallery", "mode")}
     form = SketchSearchForm(fields | {"image_data": message.get("image") or ""})
     if not form.is_valid():
-        return errors_fragment([e for errs in form.errors.values() for e in errs]), None
+        return errors_fragment(form_messages(form)), None
     data = form.cleaned_data
     try:
         query = sketch_query(gallery=data["gallery"], data=data["image_bytes"], mode=data["mode"],
@@ -101,7 +88,7 @@ def start_sketch_query(message: dict) -> tuple[str, QueryStream | None]:
         return empty, None
     except EngineError as error:
         return errors_fragment([user_error(error).message]), None
-    example = _traced(message.get("example"), data["gallery"])
+    example = selectors.example_image(message.get("example"), data["gallery"])
     preview = sketch_preview(query)
     html = render_to_string("retrieval/_sketch_results.html", {
         "outcome": None, "preview": preview, "example": example, "k": data["k"], "metric": data["metric"],

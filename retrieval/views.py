@@ -7,14 +7,14 @@ from django.shortcuts import get_object_or_404, render
 from . import selectors, services
 from .engine.errors import EngineError
 from .errors import user_error
-from .forms import DEFAULT_K, DEFAULT_METRIC, METRIC_CHOICES, ImageSearchForm, NeighboursForm
+from .forms import DEFAULT_K, DEFAULT_METRIC, METRIC_CHOICES, ImageSearchForm, NeighboursForm, current_choice, form_messages
 from .models import Gallery, GalleryImage
 from .presenters import query_preview
 
 
 def search(request):
     """The upload page. GET shows the form (and runs ``?example=<id>``); POST searches."""
-    example = _example_image(request.GET.get("example"))
+    example = selectors.example_image(request.GET.get("example"))
     if request.method == "POST":
         form = ImageSearchForm(request.POST, request.FILES)
     elif example is not None:
@@ -35,27 +35,17 @@ def search(request):
     return _render_search(request, form, outcome=outcome, example=example, status=200)
 
 
-def _example_image(value) -> GalleryImage | None:
-    if not value or not str(value).isdigit():
-        return None
-    return GalleryImage.objects.select_related("gallery").filter(pk=int(value)).first()
-
-
 def _render_search(request, form, *, status: int, outcome=None, example=None):
     context = {"form": form, "outcome": outcome, "example": example,
-               "metric": outcome.metric if outcome else None, "current_metric": _current_metric(form),
-               "error_messages": [message for errors in form.errors.values() for message in errors],
+               "metric": outcome.metric if outcome else None,
+               "current_metric": current_choice(form, "metric", dict(METRIC_CHOICES), DEFAULT_METRIC),
+               "error_messages": form_messages(form),
                "preview": query_preview(outcome.query) if outcome else None,
                "examples": selectors.example_queries(),
                "max_upload_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)}
     template = "retrieval/_search_results.html" if request.htmx and request.method == "POST" else "retrieval/search.html"
     return render(request, template, context, status=status)
 
-
-def _current_metric(form) -> str:
-    """The metric the page shows as chosen: the submitted one when valid, else the default."""
-    value = form["metric"].value()
-    return value if value in dict(METRIC_CHOICES) else DEFAULT_METRIC
 
 
 def gallery_list(request):
