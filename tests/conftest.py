@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny descriptor trained by the real trainer, and a small Fashion-MNIST
 gallery imported and indexed by the real services, once per test session."""
 
+import base64
 import io
 import shutil
 
@@ -80,6 +81,10 @@ def png_bytes(array: np.ndarray, mode: str | None = None) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array, mode).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 @pytest.fixture

@@ -16,15 +16,7 @@
   let imageDataUrl = null;
   let pending = false;
 
-  const setLive = (live) => {
-    socket = live;
-    indicator.textContent = live ? "live results" : "offline: results load with the page";
-    indicator.classList.toggle("live", Boolean(live));
-    indicator.classList.toggle("offline", !live);
-  };
-  document.body.addEventListener("htmx:wsOpen", (e) => setLive(e.detail.socketWrapper));
-  document.body.addEventListener("htmx:wsClose", () => setLive(null));
-  document.body.addEventListener("htmx:wsError", () => setLive(null));
+  Portal.trackLiveSocket(indicator, (live) => { socket = live; });
 
   // Only the chosen degradation's sliders are shown (all of them are, without JavaScript).
   const showParams = () => form.querySelectorAll("fieldset.params").forEach((set) => {
@@ -59,15 +51,8 @@
   };
   const query = () => { if (hasImage() && !queryLive()) htmx.trigger(form, "submit"); };
 
-  const readAsDataUrl = (blob) => new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
-
   const choose = async (blob) => {
-    imageDataUrl = await readAsDataUrl(blob);
+    imageDataUrl = await Portal.readAsDataUrl(blob);
     exampleField.value = "";
     preview.src = imageDataUrl;
     preview.hidden = false;
@@ -75,24 +60,7 @@
     query();
   };
 
-  input.addEventListener("change", () => { if (input.files[0]) choose(input.files[0]); });
-  ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); }));
-  ["dragleave", "drop"].forEach((type) => zone.addEventListener(type, () => zone.classList.remove("dragging")));
-  zone.addEventListener("drop", (e) => {
-    e.preventDefault();
-    const file = e.dataTransfer.files[0];
-    if (!file) return;
-    input.files = e.dataTransfer.files;
-    choose(file);
-  });
-  document.addEventListener("paste", (e) => {
-    const file = [...(e.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
-    if (!file) return;
-    const transfer = new DataTransfer();
-    transfer.items.add(file);
-    input.files = transfer.files;
-    choose(file);
-  });
+  Portal.imageDropzone({ input, zone, onFile: choose });
   document.querySelectorAll(".example").forEach((link) => link.addEventListener("click", (e) => {
     e.preventDefault();
     imageDataUrl = null;

@@ -12,22 +12,7 @@
   let queryDataUrl = null;
   let exampleId = null;  // set while the query is a test-set example (its true class is known)
 
-  const setLive = (live) => {
-    socket = live;
-    indicator.textContent = live ? "live results" : "offline: results load with the page";
-    indicator.classList.toggle("live", Boolean(live));
-    indicator.classList.toggle("offline", !live);
-  };
-  document.body.addEventListener("htmx:wsOpen", (e) => setLive(e.detail.socketWrapper));
-  document.body.addEventListener("htmx:wsClose", () => setLive(null));
-  document.body.addEventListener("htmx:wsError", () => setLive(null));
-
-  const readAsDataUrl = (blob) => new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(blob);
-  });
+  Portal.trackLiveSocket(indicator, (live) => { socket = live; });
 
   const params = () => {
     const data = new FormData(form);
@@ -42,7 +27,7 @@
   };
 
   const choose = async (blob) => {
-    queryDataUrl = await readAsDataUrl(blob);
+    queryDataUrl = await Portal.readAsDataUrl(blob);
     preview.src = queryDataUrl;
     preview.hidden = false;
     // A fetched example or pasted image is not in the file input: the fallback post sends it as data.
@@ -50,27 +35,7 @@
     if (!searchLive()) htmx.trigger(form, "submit");
   };
 
-  input.addEventListener("change", () => { exampleId = null; if (input.files[0]) choose(input.files[0]); });
-  ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (e) => { e.preventDefault(); zone.classList.add("dragging"); }));
-  ["dragleave", "drop"].forEach((type) => zone.addEventListener(type, () => zone.classList.remove("dragging")));
-  zone.addEventListener("drop", (e) => {
-    e.preventDefault();
-    const file = e.dataTransfer.files[0];
-    if (!file) return;
-    input.files = e.dataTransfer.files;  // so a plain post carries it too
-    exampleId = null;
-    choose(file);
-  });
-  document.addEventListener("paste", (e) => {
-    const file = [...(e.clipboardData?.files || [])].find((f) => f.type.startsWith("image/"));
-    if (file) {
-      exampleId = null;
-      const transfer = new DataTransfer();
-      transfer.items.add(file);
-      input.files = transfer.files;
-      choose(file);
-    }
-  });
+  Portal.imageDropzone({ input, zone, onFile: (file) => { exampleId = null; choose(file); } });
   // Changing k or the metric re-runs the current query at once.
   form.addEventListener("change", (e) => { if (e.target !== input && queryDataUrl && !searchLive()) htmx.trigger(form, "submit"); });
   // With a live socket, the websocket carries the query instead of the form post.

@@ -150,15 +150,7 @@
   let sendFile = false;  // the next post carries the chosen file, not the canvas
 
   const announce = (text) => { announcer.textContent = text; };
-  const setLive = (live) => {
-    socket = live;
-    indicator.textContent = live ? "live results" : "offline: results load with the page";
-    indicator.classList.toggle("live", Boolean(live));
-    indicator.classList.toggle("offline", !live);
-  };
-  document.body.addEventListener("htmx:wsOpen", (e) => setLive(e.detail.socketWrapper));
-  document.body.addEventListener("htmx:wsClose", () => setLive(null));
-  document.body.addEventListener("htmx:wsError", () => setLive(null));
+  Portal.trackLiveSocket(indicator, (live) => { socket = live; });
   document.body.addEventListener("htmx:wsBeforeMessage", (e) => { if (dropStale) e.preventDefault(); });
   document.body.addEventListener("htmx:wsAfterMessage", (e) => {
     if (/class="status done"|<p>/.test(e.detail.message)) announce("");  // results or an error are shown
@@ -270,11 +262,7 @@
     image.onerror = async () => {
       // Not an image the browser can show: send the file as it is; the server says what is wrong.
       URL.revokeObjectURL(url);
-      dataField.value = await new Promise((resolve) => {
-        const reader = new FileReader();
-        reader.onload = () => resolve(reader.result);
-        reader.readAsDataURL(file);
-      });
+      dataField.value = await Portal.readAsDataUrl(file);
       if (!searchLive()) {
         sendFile = true;
         htmx.trigger(form, "submit");

@@ -1,43 +1,15 @@
 """Degrade an image in real headless Chromium and see three rows of results stream in."""
 
-import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from django.conf import settings
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.conftest import DATASET_MISSING, TINY_GALLERY, tiny_checkpoint
 from tests.degraded_support import degraded_ready
+from tests.e2e.pages import GalleryPageInBrowser
 
 
-@pytest.mark.skipif(DATASET_MISSING, reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
-class DegradedPageInBrowser(ChannelsLiveServerTestCase):
-    serve_static = True
-
-    @pytest.fixture(autouse=True)
-    def _browser_page(self, page: Page, browser, tmp_path):
-        self.page, self.browser, self.tmp_path = page, browser, tmp_path
-
+class DegradedPageInBrowser(GalleryPageInBrowser):
     def setUp(self):
-        # The live server's database is flushed between tests: import (or keep) the tiny gallery.
-        from retrieval.services import gallery_import_fashion_mnist, index_rebuild
-
-        tiny_checkpoint()
-        self.gallery = gallery_import_fashion_mnist(folder=settings.RETRIEVAL["FASHION_MNIST_DIR"], limit=TINY_GALLERY)
-        index_rebuild(gallery=self.gallery)
+        super().setUp()
         degraded_ready(self.gallery)
-
-    def query_file(self):
-        image = self.gallery.images.filter(split="test").order_by("source_index").first()
-        path = self.tmp_path / "query.png"
-        with image.file.open("rb") as f:
-            path.write_bytes(f.read())
-        return path
-
-    def open_live(self) -> Page:
-        page = self.page
-        page.goto(self.live_server_url + "/degraded/")
-        expect(page.locator("#live-indicator")).to_have_class("dot live")
-        return page
 
     def test_an_upload_streams_three_rows_of_results(self):
         page = self.open_live()

@@ -3,12 +3,10 @@ results arrive over the websocket; undo, redo, clear, modes, tracing, and the fa
 
 import re
 
-import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from tests.conftest import DATASET_MISSING, TINY_GALLERY, tiny_checkpoint, tiny_sketch_models
+from tests.conftest import tiny_sketch_models
+from tests.e2e.pages import GalleryPageInBrowser
 from tests.web.sketches import tshirt_png
 
 # Strokes in canvas coordinates (0-280): a T-shirt's body, then its sleeves.
@@ -16,22 +14,10 @@ BODY = [(90, 40), (120, 55), (160, 55), (190, 40), (200, 240), (80, 240), (90, 4
 SLEEVES = [(90, 40), (30, 90), (60, 125), (80, 110)]
 
 
-@pytest.mark.skipif(DATASET_MISSING, reason="Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
-class SketchPageInBrowser(ChannelsLiveServerTestCase):
-    serve_static = True
-
-    @pytest.fixture(autouse=True)
-    def _browser_page(self, page: Page, browser, tmp_path):
-        self.page, self.browser, self.tmp_path = page, browser, tmp_path
-
+class SketchPageInBrowser(GalleryPageInBrowser):
     def setUp(self):
-        # The live server's database is flushed between tests: import (or keep) the tiny gallery.
-        from retrieval.services import gallery_import_fashion_mnist, index_rebuild
-
-        tiny_checkpoint()
+        super().setUp()
         tiny_sketch_models()
-        self.gallery = gallery_import_fashion_mnist(folder=settings.RETRIEVAL["FASHION_MNIST_DIR"], limit=TINY_GALLERY)
-        index_rebuild(gallery=self.gallery)
 
     def open(self, page: Page | None = None, live: bool = True) -> Page:
         page = page or self.page

@@ -18,6 +18,14 @@ needs_dataset = pytest.mark.skipif(DATASET_MISSING,
 
 
 @pytest.fixture
+def degraded_gallery(gallery):
+    """The tiny gallery with tiny enhancers and a robust descriptor with its index."""
+    from tests.degraded_support import degraded_ready
+
+    return degraded_ready(gallery)
+
+
+@pytest.fixture
 def one_torch_thread():
     """The worker trains in this process: with two threads on two busy cores a step takes
     ~1 s instead of ~40 ms (the cores are shared with other jobs)."""

@@ -1,11 +1,12 @@
 """Drawings for the sketch tests: what the page's canvas exports (black ink on white, PNG)."""
 
-import base64
 import io
 import struct
 import zlib
 
 from PIL import Image, ImageDraw
+
+from tests.conftest import data_url  # noqa: F401  (the sketch tests take it from here)
 
 SIDE = 280  # the page's canvas
 
@@ -35,10 +36,6 @@ def trousers_png(side: int = SIDE) -> bytes:
 
 def blank_png(side: int = SIDE) -> bytes:
     return png(Image.new("RGB", (side, side), "white"))
-
-
-def data_url(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def long_thin_png(width: int = 30_000, height: int = 400) -> bytes:

@@ -1,24 +1,13 @@
 """POST /api/degraded/ and GET /api/degraded/degradations/."""
 
-import base64
 import json
 
 import pytest
 
-from tests.degraded_support import degraded_ready
+from tests.conftest import data_url
 
 pytestmark = pytest.mark.django_db
 URL = "/api/degraded/"
-
-
-@pytest.fixture
-def degraded_gallery(gallery):
-    """The tiny gallery with tiny enhancers and a robust descriptor with its index."""
-    return degraded_ready(gallery)
-
-
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def post_json(client, body: dict):

@@ -6,16 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tests.conftest import png_bytes
-from tests.degraded_support import degraded_ready
 
 pytestmark = pytest.mark.django_db
 URL = "/degraded/"
-
-
-@pytest.fixture
-def degraded_gallery(gallery):
-    """The tiny gallery with tiny enhancers and a robust descriptor with its index."""
-    return degraded_ready(gallery)
 
 
 def post(client, data: bytes | None = None, headers=None, **fields):

@@ -1,46 +1,15 @@
 """Degraded queries over the search websocket: three rows stream in, and a slider sweep only
 searches the newest setting."""
 
-import base64
 import json
 import re
 
 import pytest
-from channels.testing import WebsocketCommunicator
 
-from portal.asgi import application
-from tests.degraded_support import degraded_ready
+from tests.conftest import data_url
+from tests.web.sockets import connect, receive_until_done
 
 pytestmark = pytest.mark.django_db(transaction=False)
-ORIGIN = [(b"origin", b"http://testserver")]
-ERRORS = re.compile(r'id="form-errors"[^>]*><p>')  # an error message, not the empty box every header carries
-
-
-@pytest.fixture
-def degraded_gallery(gallery):
-    """The tiny gallery with tiny enhancers and a robust descriptor with its index."""
-    return degraded_ready(gallery)
-
-
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
-async def connect():
-    communicator = WebsocketCommunicator(application, "/ws/search/", headers=ORIGIN)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def receive_until_done(communicator, limit=400) -> list[str]:
-    messages = []
-    for _ in range(limit):
-        message = await communicator.receive_from(timeout=30)
-        messages.append(message)
-        if 'class="status done"' in message or ERRORS.search(message):
-            return messages
-    raise AssertionError("the stream never finished")
 
 
 def degrade_message(png: bytes, **fields) -> str:

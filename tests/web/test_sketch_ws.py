@@ -8,7 +8,7 @@ import pytest
 
 from retrieval.engine.sketch.search import SKETCH_MODES
 from tests.web.sketches import blank_png, data_url, trousers_png, tshirt_png
-from tests.web.test_ws import connect, receive_until_done
+from tests.web.sockets import connect, receive_until_done
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -1,36 +1,15 @@
 """The search websocket through Channels' WebsocketCommunicator and the real ASGI stack."""
 
-import base64
 import json
 
 import pytest
 from channels.testing import WebsocketCommunicator
 
 from portal.asgi import application
+from tests.conftest import data_url
+from tests.web.sockets import connect, receive_until_done
 
 pytestmark = pytest.mark.django_db(transaction=False)
-ORIGIN = [(b"origin", b"http://testserver")]
-
-
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
-async def connect():
-    communicator = WebsocketCommunicator(application, "/ws/search/", headers=ORIGIN)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def receive_until_done(communicator, limit=50) -> list[str]:
-    messages = []
-    for _ in range(limit):
-        message = await communicator.receive_from(timeout=20)
-        messages.append(message)
-        if 'class="status done"' in message or 'id="form-errors"' in message and "<p>" in message:
-            return messages
-    raise AssertionError("the stream never finished")
 
 
 async def test_results_stream_card_by_card(gallery, query_png):
