@@ -33,11 +33,11 @@ from PIL import Image  # noqa: E402
 
 from bench.common import log, summarise  # noqa: E402
 from bench.http_roundtrip import http_roundtrip  # noqa: E402
+from retrieval.core.runtime import engine, serving_pair  # noqa: E402
 from retrieval.engine.data import fashion_mnist  # noqa: E402
 from retrieval.engine.images import encode_png  # noqa: E402
+from retrieval.galleries.services import index_rebuild  # noqa: E402
 from retrieval.models import Gallery  # noqa: E402
-from retrieval.runtime import engine, serving_pair  # noqa: E402
-from retrieval.services import index_rebuild  # noqa: E402
 
 TARGET_SERVER_P50_MS = 15.0
 TARGET_HTTP_P50_MS = 50.0

@@ -30,13 +30,13 @@ from PIL import Image, ImageFilter, ImageOps  # noqa: E402
 
 from bench.common import log, summarise  # noqa: E402
 from bench.search_latency import machine_info, with_target  # noqa: E402
+from retrieval.core.runtime import serving_pair  # noqa: E402
 from retrieval.engine.devices import set_compute_threads  # noqa: E402
 from retrieval.engine.images import encode_png  # noqa: E402
 from retrieval.engine.sketch.pairs import load_pairs, sketch_queries  # noqa: E402
 from retrieval.engine.sketch.search import SKETCH_MODES  # noqa: E402
 from retrieval.models import Gallery  # noqa: E402
-from retrieval.runtime import serving_pair  # noqa: E402
-from retrieval.sketch_services import sketch_dir, sketch_modes, sketch_query  # noqa: E402
+from retrieval.sketch.services import sketch_dir, sketch_modes, sketch_query  # noqa: E402
 
 TARGET_P50_MS = 30.0
 CANVAS = 280

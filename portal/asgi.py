@@ -19,7 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from retrieval.routing import websocket_urlpatterns  # noqa: E402
-from retrieval.tasks import server_started  # noqa: E402
+from retrieval.training.worker import server_started  # noqa: E402
 
 server_started()  # here, not in AppConfig.ready(): it reads the database
 

@@ -1,8 +1,11 @@
+"""The websocket routes: queries of every kind, and the training-run watcher."""
+
 from django.urls import path
 
-from . import consumers
+from retrieval.core.consumers import SearchConsumer
+from retrieval.training.consumers import TrainingRunConsumer
 
 websocket_urlpatterns = [
-    path("ws/search/", consumers.SearchConsumer.as_asgi()),
-    path("ws/training/<str:run_id>/", consumers.TrainingRunConsumer.as_asgi()),
+    path("ws/search/", SearchConsumer.as_asgi()),
+    path("ws/training/<str:run_id>/", TrainingRunConsumer.as_asgi()),
 ]

@@ -1,18 +1,21 @@
-from django.urls import path
+"""The portal's pages and its JSON API under /api/: every registered query kind's page and
+endpoints (``core.kinds``), the galleries, the training centre, the OpenAPI schema and Swagger
+UI (assets from the sidecar). ``portal/urls.py`` mounts ``pages`` at / and ``api`` at /api/."""
 
-from . import degraded_views, sketch_views, training_views, views
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-app_name = "retrieval"
-urlpatterns = [
-    path("", views.search, name="search"),
-    path("sketch/", sketch_views.sketch, name="sketch"),
-    path("degraded/", degraded_views.degraded, name="degraded"),
-    path("galleries/", views.gallery_list, name="galleries"),
-    path("galleries/<slug:slug>/", views.gallery_detail, name="gallery"),
-    path("galleries/<slug:slug>/images/<int:pk>/", views.image_detail, name="image"),
-    path("training/", training_views.training_list, name="training"),
-    path("training/default/", training_views.training_reset, name="training-reset"),
-    path("training/<int:pk>/", training_views.training_run, name="training-run"),
-    path("training/<int:pk>/cancel/", training_views.training_cancel, name="training-cancel"),
-    path("training/<int:pk>/activate/", training_views.training_activate, name="training-activate"),
-]
+from retrieval.core.api import not_found
+from retrieval.core.kinds import query_kinds
+from retrieval.galleries import urls as galleries
+from retrieval.training import urls as training
+
+kinds = query_kinds()
+pages = ([path(kind.page_path, kind.page, name=kind.page_name) for kind in kinds]
+         + galleries.pages + training.pages, "retrieval")
+api = ([path(route.path, route.view.as_view(), name=route.name) for kind in kinds for route in kind.api]
+       + galleries.endpoints + training.endpoints + [
+           path("schema/", SpectacularAPIView.as_view(), name="schema"),
+           path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+           re_path(r"", not_found),  # last: any other /api/ path gets a JSON 404
+       ], "api")

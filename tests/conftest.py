@@ -18,9 +18,9 @@ DATASET_MISSING = not (settings.RETRIEVAL["FASHION_MNIST_DIR"] / "train-labels-i
 
 def tiny_checkpoint():
     """Train (once per session) the smallest real descriptor: 1 epoch on 600 images."""
+    from retrieval.core.runtime import default_checkpoint_path
     from retrieval.engine.config import DescriptorTrainConfig
-    from retrieval.runtime import default_checkpoint_path
-    from retrieval.services import descriptor_train
+    from retrieval.training.services import descriptor_train
 
     path = default_checkpoint_path()
     if not path.exists():
@@ -36,9 +36,8 @@ def tiny_sketch_models():
     """Make (once per session) tiny sketch pairs and train the sketch GAN and encoder for a few
     steps with the real trainers, into the test checkpoint folder: every sketch mode can run."""
     from retrieval.engine.training.registry import get_trainer
-    from retrieval.runtime import sketch_checkpoint_paths
-    from retrieval.services import train_context
-    from retrieval.sketch_services import sketch_pairs_make
+    from retrieval.sketch.services import sketch_checkpoint_paths, sketch_pairs_make
+    from retrieval.training.services import train_context
 
     sketch_pairs_make(limit=SKETCH_PAIRS)
     for family, path in (("sketch_gan", "generator"), ("sketch_encoder", "encoder")):
@@ -54,7 +53,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     if DATASET_MISSING:
         return
     from retrieval.engine.runtime import reset_runtime
-    from retrieval.services import gallery_import_fashion_mnist, index_rebuild
+    from retrieval.galleries.services import gallery_import_fashion_mnist, index_rebuild
 
     reset_runtime()
     with django_db_blocker.unblock():

@@ -117,7 +117,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "retrieval.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "retrieval.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CBIR portal API",

@@ -38,5 +38,9 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._entries)
 
+    def values(self) -> list[Any]:
+        """The entries in the order they were registered."""
+        return list(self._entries.values())
+
     def __contains__(self, name: str) -> bool:
         return name in self._entries

@@ -1,6 +1,6 @@
 from django import template
 
-from ..presenters import histogram_polylines
+from retrieval.core.presenters import histogram_polylines
 
 register = template.Library()
 

@@ -2,8 +2,8 @@
 
 from playwright.sync_api import expect
 
-from tests.degraded_support import degraded_ready
-from tests.e2e.pages import GalleryPageInBrowser
+from tests.support.degraded import degraded_ready
+from tests.support.pages import GalleryPageInBrowser
 
 
 class DegradedPageInBrowser(GalleryPageInBrowser):

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.pages import GalleryPageInBrowser
+from tests.support.pages import GalleryPageInBrowser
 
 
 class SearchPageInBrowser(GalleryPageInBrowser):

@@ -6,8 +6,8 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.conftest import tiny_sketch_models
-from tests.e2e.pages import GalleryPageInBrowser
-from tests.web.sketches import tshirt_png
+from tests.support.pages import GalleryPageInBrowser
+from tests.support.sketches import tshirt_png
 
 # Strokes in canvas coordinates (0-280): a T-shirt's body, then its sleeves.
 BODY = [(90, 40), (120, 55), (160, 55), (190, 40), (200, 240), (80, 240), (90, 40)]

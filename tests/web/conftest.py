@@ -20,7 +20,7 @@ needs_dataset = pytest.mark.skipif(DATASET_MISSING,
 @pytest.fixture
 def degraded_gallery(gallery):
     """The tiny gallery with tiny enhancers and a robust descriptor with its index."""
-    from tests.degraded_support import degraded_ready
+    from tests.support.degraded import degraded_ready
 
     return degraded_ready(gallery)
 
@@ -59,8 +59,8 @@ def live_gallery(transactional_db):
     (files are already there) and index it again when needed."""
     if DATASET_MISSING:
         pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    from retrieval.galleries.services import gallery_import_fashion_mnist, index_rebuild
     from retrieval.models import Gallery
-    from retrieval.services import gallery_import_fashion_mnist, index_rebuild
 
     gallery = Gallery.objects.filter(slug="fashion-mnist").first()
     if gallery is None or gallery.images.count() != 2 * TINY_GALLERY:
@@ -72,7 +72,7 @@ def live_gallery(transactional_db):
 @pytest.fixture
 def restore_serving():
     """Activations write the gallery's active pointer: remove it and reload the default after."""
-    from retrieval.runtime import forget_pairs, pointer_path
+    from retrieval.core.runtime import forget_pairs, pointer_path
 
     yield
     pointer_path(settings.RETRIEVAL["DEFAULT_GALLERY"]).unlink(missing_ok=True)
@@ -82,6 +82,6 @@ def restore_serving():
 @pytest.fixture
 def idle_worker(monkeypatch):
     """Queue runs without starting the in-process worker (page and API tests in a transaction)."""
-    from retrieval import tasks
+    from retrieval.training import worker as tasks
 
     monkeypatch.setattr(tasks, "enqueue", lambda: None)

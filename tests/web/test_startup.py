@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_warm_runtime_loads_the_default_gallery_and_sets_server_threads(gallery, settings):
-    from retrieval.runtime import engine, warm_runtime
+    from retrieval.core.runtime import engine, warm_runtime
 
     threads = torch.get_num_threads()
     try:
@@ -19,8 +19,8 @@ def test_warm_runtime_loads_the_default_gallery_and_sets_server_threads(gallery,
 
 
 def test_warm_runtime_without_an_index_logs_and_carries_on(settings, tmp_path, caplog):
+    from retrieval.core.runtime import warm_runtime
     from retrieval.engine.runtime import reset_runtime
-    from retrieval.runtime import warm_runtime
 
     threads = torch.get_num_threads()
     settings.RETRIEVAL = {**settings.RETRIEVAL, "DEFAULT_GALLERY": "no-such-gallery", "INDEX_DIR": tmp_path}

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..nets.hed import HED, bundled_weights_path
+from retrieval.engine.sketch.hed import HED, bundled_weights_path
 
 UPSCALE = 2
 HED_PAD = 8  # black margin around the image: HED's zero padding otherwise draws a frame

@@ -17,12 +17,13 @@ import numpy as np
 import torch
 from PIL import Image
 
+from retrieval.engine.sketch.pix2pix import UNetGenerator
+
 from ..descriptors.cnn import pooled_features
 from ..errors import NotReady
 from ..images import DecodedImage
 from ..index import SearchHits, first_row
 from ..nets import create_net
-from ..nets.pix2pix import UNetGenerator
 from .normalise import SketchView, sketch_view  # noqa: F401  (part of this module's interface)
 
 

@@ -5,7 +5,8 @@ context, callback)`` that loads its own data from ``context.data_dir``, reports 
 callback and writes its checkpoint to ``context.out_path`` atomically. The command line,
 the in-process worker and the external worker all call the same ``run``.
 
-Trainer modules are imported at the bottom explicitly, so none is forgotten.
+This module is a leaf: the package's ``__init__`` imports every trainer module, so none is
+forgotten and none imports back into a half-built registry.
 """
 
 from collections.abc import Callable, Mapping
@@ -60,10 +61,3 @@ def get_trainer(name: str) -> TrainerSpec:
     """The registered family ``name``; KeyError listing the known names otherwise."""
     return TRAINERS.get(name)
 
-
-# One line per trainer module (kept apart so that adding one is a one-line change).
-from . import descriptor  # noqa: E402,F401,I001
-from . import sketch_encoder  # noqa: E402,F401
-from . import sketch_gan  # noqa: E402,F401
-from . import enhancers  # noqa: E402,F401
-from . import robust_descriptor  # noqa: E402,F401

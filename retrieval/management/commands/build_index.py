@@ -5,8 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from retrieval.galleries.services import index_rebuild
 from retrieval.models import Gallery
-from retrieval.services import index_rebuild
 
 from ._progress import ProgressBar
 

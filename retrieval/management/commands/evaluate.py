@@ -1,6 +1,6 @@
 """python manage.py evaluate <task> [--json] [task options]: offline retrieval quality.
 
-Each task is an entry of ``retrieval.evaluation.EVALUATIONS`` and becomes a subcommand
+Each task is an entry of ``retrieval.core.evaluation.EVALUATIONS`` and becomes a subcommand
 with its own options, e.g. `evaluate image --queries 1000 --metric cosine --json`.
 """
 
@@ -8,8 +8,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from retrieval.core.evaluation import EVALUATIONS, InvalidOptions
 from retrieval.engine.errors import EngineError
-from retrieval.evaluation import EVALUATIONS, InvalidOptions
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             task.add_arguments(sub)
 
     def handle(self, *args, task: str, as_json: bool, **options):
-        evaluation = EVALUATIONS[task]
+        evaluation = EVALUATIONS.get(task)
         try:
             report = evaluation.run(**options)
         except (EngineError, FileNotFoundError, InvalidOptions) as error:

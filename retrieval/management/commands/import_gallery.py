@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from retrieval.services import gallery_import_fashion_mnist
+from retrieval.galleries.services import gallery_import_fashion_mnist
 
 from ._progress import ProgressBar
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from retrieval.engine.sketch.pairs import EDGE_METHODS
-from retrieval.sketch_services import sketch_dir, sketch_pairs_make
+from retrieval.sketch.services import sketch_dir, sketch_pairs_make
 
 from ._progress import ProgressBar
 

@@ -3,8 +3,8 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from retrieval.degraded_services import robust_checkpoint_path
-from retrieval.runtime import default_checkpoint_path
+from retrieval.core.runtime import default_checkpoint_path
+from retrieval.degraded.services import robust_checkpoint_path
 
 
 class Command(BaseCommand):

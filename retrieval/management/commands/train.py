@@ -14,12 +14,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from retrieval import tasks, training_services
 from retrieval.engine.errors import InvalidConfig
 from retrieval.engine.options import config_options
 from retrieval.engine.training.registry import TRAINERS, get_trainer
 from retrieval.models import TrainingRun
-from retrieval.progress_console import ConsoleProgress
+from retrieval.training import services as training_services
+from retrieval.training import worker as tasks
+from retrieval.training.console import ConsoleProgress
 
 
 def _options_by_name() -> dict[str, list]:

@@ -13,7 +13,7 @@ import threading
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.management.base import BaseCommand
 
-from retrieval import tasks
+from retrieval.training import worker as tasks
 
 
 class Command(BaseCommand):

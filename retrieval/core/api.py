@@ -1,0 +1,144 @@
+"""The API's one error shape, ``{"error": code, "detail": sentence, "fields"?: {...}}``, and
+the mapping of every expected failure to it, so API views never build error responses.
+
+Engine errors get their status and code from ``errors.user_error`` (shared with the
+pages); form and serializer errors become 400 ``invalid_request`` (413 when the upload is
+too big, matching ``portal.middleware``); DRF's own exceptions keep their status.
+Anything else is a bug and is left to propagate.
+"""
+
+from collections.abc import Mapping
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions
+from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from retrieval.core.errors import user_error
+from retrieval.core.serializers import (
+    ErrorSerializer,
+)
+from retrieval.engine.errors import EngineError, InvalidConfig
+
+
+class InvalidInput(Exception):
+    """A Django form rejected the request; the handler reports its fields."""
+
+    def __init__(self, form: forms.Form):
+        super().__init__("invalid input")
+        self.form = form
+
+
+def error_body(code: str, detail: str, fields: dict[str, list[str]] | None = None) -> dict:
+    body = {"error": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, InvalidInput):
+        return _invalid(_form_messages(exc.form), too_large=getattr(exc.form, "too_large", False))
+    if isinstance(exc, InvalidConfig):  # a training configuration: every problem, per option where known
+        detail = " ".join(_sentence(message) for message in exc.messages)
+        return Response(error_body("invalid_request", detail, exc.fields), status=400)
+    if isinstance(exc, EngineError):
+        problem = user_error(exc)
+        return Response(error_body(problem.code, problem.message), status=problem.status)
+    if isinstance(exc, RequestDataTooBig):  # a body without Content-Length slipped past the middleware
+        limit_mb = settings.PORTAL_MAX_UPLOAD_BYTES / 1e6
+        return Response(error_body("upload_too_large", f"The upload is over the limit of {limit_mb:.0f} MB."), status=413)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response(error_body("invalid_request", str(exc)), status=400)
+    if isinstance(exc, exceptions.ValidationError):
+        return _invalid(_serializer_messages(exc.detail))
+    response = drf_exception_handler(exc, context)  # also turns Http404 and PermissionDenied into DRF errors
+    if response is not None:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = error_body(code, _sentence(str(detail) or response.status_text))
+    return response
+
+
+def _invalid(fields: dict[str, list[str]], too_large: bool = False) -> Response:
+    if too_large:
+        return Response(error_body("upload_too_large", fields["image"][0]), status=413)
+    detail = " ".join(_sentence(msg if name == "__all__" else f"{name}: {msg}")
+                      for name, messages in fields.items() for msg in messages[:1])
+    return Response(error_body("invalid_request", detail or "The request is invalid.", fields), status=400)
+
+
+def _form_messages(form: forms.Form) -> dict[str, list[str]]:
+    return {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+
+
+def _serializer_messages(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {name: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+                for name, messages in detail.items()}
+    return {"__all__": [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """Unknown paths under /api/ answer in the API's shape rather than with an HTML page."""
+    detail = f"There is no API endpoint at {request.path}."
+    if not request.path.endswith("/"):
+        try:
+            if resolve(request.path + "/").func is not not_found:
+                detail += f" Did you mean {request.path}/ ?"
+        except Resolver404:
+            pass
+    return JsonResponse(error_body("not_found", detail), status=404)
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    return {status: OpenApiResponse(ErrorSerializer) for status in statuses}
+
+
+def valid_data(form):
+    """The form's cleaned data, or raise so the handler answers 400/413."""
+    if not form.is_valid():
+        raise InvalidInput(form)
+    return form.cleaned_data
+
+
+def valid_query(request, form_class, what: str) -> dict:
+    """A query posted as a form or a JSON object, validated by ``form_class``."""
+    if not isinstance(request.data, Mapping):  # e.g. a JSON list
+        raise ParseError(f"Send the {what} as a form or a JSON object.")
+    return valid_data(form_class(request.data, request.FILES))
+
+
+class JsonApi:
+    """JSON only, errors included: the browsable API would answer browsers in HTML, and
+    Swagger UI at /api/docs/ already lets people try the endpoints."""
+
+    renderer_classes = (JSONRenderer,)
+
+
+class NamedLookup(JsonApi):
+    """A 404 that says what was looked for, rather than DRF's "No X matches the given query"."""
+
+    missing = "Not found."
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(self.missing.format(**self.kwargs)) from None

@@ -1,0 +1,116 @@
+"""API shapes: what each endpoint returns, the image-list query parameters, and (for the
+OpenAPI schema only) what the search accepts.
+
+The search and neighbours inputs are validated by the Django forms in forms.py, so the
+page and the API share one set of rules; the request serializers here merely describe
+those rules, built from the forms' own constants so the two cannot drift apart.
+"""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from retrieval.core.forms import DEFAULT_K, DEFAULT_METRIC, METRIC_CHOICES, max_k
+from retrieval.models import GalleryImage
+
+# --- links -----------------------------------------------------------------------------
+
+
+
+
+
+
+def image_api_url(image: GalleryImage) -> str:
+    return reverse("api:image", args=[image.pk])
+
+
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class AbsoluteUrlField(serializers.Field):
+    """A read-only absolute link, ``url_of(obj)`` resolved against the request's host."""
+
+    def __init__(self, url_of, **kwargs):
+        self.url_of = url_of
+        kwargs.setdefault("source", "*")
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        request = self.context.get("request")
+        url = self.url_of(value)
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+# --- galleries and images --------------------------------------------------------------
+
+
+
+
+
+
+
+
+# --- search results --------------------------------------------------------------------
+
+
+class ResultSerializer(serializers.Serializer):
+    """One ``core.results.ResultItem``: a gallery image, its rank and why it is close."""
+
+    rank = serializers.IntegerField()
+    id = serializers.IntegerField(source="image.pk")
+    label = serializers.IntegerField(source="image.label", allow_null=True)
+    label_name = serializers.CharField(source="image.label_name")
+    distance = serializers.FloatField(help_text="L2 distance, or 1 - cosine similarity (0 to 2).")
+    histogram_distance = serializers.FloatField(help_text="L1 distance of the colour histograms / number of bins.")
+    image_url = AbsoluteUrlField(lambda image: image.file.url, source="image")
+    detail_url = AbsoluteUrlField(GalleryImage.get_absolute_url, source="image", help_text="The image's page.")
+    api_url = AbsoluteUrlField(image_api_url, source="image")
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# --- schema-only descriptions of the forms' inputs -------------------------------------
+
+
+class NeighboursParamsSerializer(serializers.Serializer):
+    k = serializers.IntegerField(required=False, default=DEFAULT_K, min_value=1, max_value=max_k())
+    metric = serializers.ChoiceField(choices=METRIC_CHOICES, required=False, default=DEFAULT_METRIC)
+
+
+
+
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="A stable code, e.g. invalid_request, invalid_image, not_found.")
+    detail = serializers.CharField(help_text="A sentence fit to show a user.")
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text="Messages per input field, for validation errors.")
+
+
+# --- training runs -----------------------------------------------------------------------
+
+
+
+
+
+
+
+
+
+
+
+

@@ -1,0 +1,76 @@
+"""Galleries, their images and the indexes built over them."""
+
+from django.db import models
+from django.urls import reverse
+
+
+class Gallery(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    class_names = models.JSONField(default=list, help_text="Label names, indexed by label number.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "galleries"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("retrieval:gallery", args=[self.slug])
+
+    def label_name(self, label: int | None) -> str:
+        if label is None or not 0 <= label < len(self.class_names):
+            return "unlabelled"
+        return self.class_names[label]
+
+
+class GalleryImage(models.Model):
+    class Split(models.TextChoices):
+        TRAIN = "train", "Gallery (train)"
+        TEST = "test", "Queries (test)"
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="images")
+    file = models.ImageField(upload_to="galleries/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    label = models.IntegerField(null=True, blank=True, db_index=True)
+    split = models.CharField(max_length=8, choices=Split.choices, default=Split.TRAIN, db_index=True)
+    source_index = models.PositiveIntegerField(help_text="Position in the source dataset file.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["gallery", "split", "source_index"], name="unique_source_item")]
+        indexes = [models.Index(fields=["gallery", "split", "label"])]
+
+    def __str__(self) -> str:
+        return f"{self.gallery.slug}/{self.split}/{self.source_index}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("retrieval:image", args=[self.gallery.slug, self.pk])
+
+    @property
+    def label_name(self) -> str:
+        return self.gallery.label_name(self.label)
+
+
+class IndexVersion(models.Model):
+    """One built index file: which gallery split, which checkpoint, how big, how fast."""
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="index_versions")
+    checkpoint_id = models.CharField(max_length=32)
+    checkpoint_name = models.CharField(max_length=200)
+    path = models.CharField(max_length=500)
+    count = models.PositiveIntegerField()
+    dim = models.PositiveIntegerField()
+    seconds = models.FloatField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        get_latest_by = "created"
+
+    def __str__(self) -> str:
+        return f"{self.gallery.slug} @ {self.checkpoint_id} ({self.count} items)"

@@ -1,0 +1,36 @@
+"""The image search's API shapes: the query as the engine read it, and the response."""
+
+from rest_framework import serializers
+
+from retrieval.core.forms import METRIC_CHOICES
+from retrieval.core.serializers import NeighboursParamsSerializer, ResultSerializer
+
+
+class QuerySummarySerializer(serializers.Serializer):
+    """The decoded query image (an ``engine.runtime.QueryResult``), as the engine read it."""
+
+    width = serializers.IntegerField(source="decoded.image.width", help_text="After EXIF rotation.")
+    height = serializers.IntegerField(source="decoded.image.height")
+    format = serializers.CharField(source="decoded.format", help_text="As Pillow names it, e.g. PNG.")
+    frames = serializers.IntegerField(source="decoded.frames", help_text="Animated images use their first frame.")
+    colour = serializers.BooleanField(source="decoded.is_colour")
+    inverted = serializers.BooleanField(source="view.inverted",
+                                        help_text="Whether the network saw the query with its intensities inverted.")
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    """A ``services.SearchOutcome``."""
+
+    gallery = serializers.CharField(source="gallery.slug")
+    k = serializers.IntegerField()
+    metric = serializers.ChoiceField(choices=METRIC_CHOICES)
+    checkpoint_id = serializers.CharField(source="query.checkpoint_id")
+    timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="Milliseconds per stage.")
+    query = QuerySummarySerializer()
+    results = ResultSerializer(many=True, help_text="Closest first.")
+
+
+class SearchRequestSerializer(NeighboursParamsSerializer):
+    image = serializers.FileField(required=False, help_text="The query image (PNG, JPEG, GIF, WebP, BMP, TIFF).")
+    image_data = serializers.CharField(required=False, help_text="Or the image as a base64 data: URL.")
+    gallery = serializers.SlugField(required=False, help_text="Gallery slug; the default gallery when omitted.")

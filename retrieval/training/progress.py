@@ -1,0 +1,136 @@
+"""The Channels reporter: a trainer callback that streams a run's progress to its websocket
+group and keeps its database row current, so that late joiners get the history so far.
+
+Live step events go out at most ``SEND_EVERY_S`` apart, each carrying every loss point
+since the previous one; the row is rewritten at most ``SAVE_EVERY_S`` apart, at every epoch
+end and at the end. Only the row's progress columns are written (``update``, never
+``save``), so a cancel request written meanwhile by a request is never overwritten.
+"""
+
+import time
+
+from django.utils import timezone
+
+from retrieval.engine.fileio import file_digest
+from retrieval.engine.training.callbacks import EpochInfo, StepInfo, TrainingCallback, TrainResult
+from retrieval.models import TrainingRun
+from retrieval.training.events import send_run_event
+from retrieval.training.presenters import sample_grid_data_url
+
+SEND_EVERY_S = 0.1
+SAVE_EVERY_S = 1.0
+POLL_CANCEL_EVERY_S = 0.25
+CURVE_POINTS = 2000
+_cancelled_here: set[int] = set()  # runs cancelled by a request in this process: no need to wait for a poll
+
+
+def request_stop_here(run_id: int) -> None:
+    _cancelled_here.add(run_id)
+
+
+class Curve:
+    """Loss points at a uniform stride that doubles whenever ``limit`` is reached, so a long
+    run keeps an evenly thinned curve of bounded size (the newest point is always kept)."""
+
+    def __init__(self, limit: int = CURVE_POINTS, points: list[dict] | None = None):
+        self.limit, self.stride = limit, 1
+        self.points: list[dict] = list(points or [])
+        self.latest: dict | None = None
+
+    def add(self, point: dict) -> None:
+        self.latest = point
+        if point["step"] % self.stride:
+            return
+        self.points.append(point)
+        if len(self.points) > self.limit:
+            self.stride *= 2
+            self.points = [p for p in self.points if p["step"] % self.stride == 0]
+
+    def snapshot(self) -> list[dict]:
+        if self.latest is not None and (not self.points or self.points[-1]["step"] != self.latest["step"]):
+            return [*self.points, self.latest]
+        return list(self.points)
+
+
+class ChannelsProgress(TrainingCallback):
+    def __init__(self, run_id: int, *, clock=time.monotonic):
+        self.run_id, self.clock = run_id, clock
+        self.curve = Curve()
+        self.pending: list[dict] = []
+        self.progress: dict = {}
+        self.history: list[dict] = []
+        self._sent = self._saved = self._polled = float("-inf")
+        self._stop = False
+
+    # --- the callback protocol ---
+
+    def on_start(self, *, total_steps: int, config: dict, device: str) -> None:
+        self.progress = {"step": 0, "total_steps": total_steps, "epoch": 0, "epochs": config.get("epochs"),
+                         "losses": {}, "images_per_s": None, "eta_s": None}
+        self._save(device=device)
+        self._send({"kind": "status", "status": TrainingRun.Status.RUNNING, "device": device, "progress": self.progress})
+
+    def on_step(self, info: StepInfo) -> None:
+        point = {"step": info.step, "losses": info.losses}
+        self.curve.add(point)
+        self.pending.append(point)
+        self.progress = {"step": info.step, "total_steps": info.total_steps, "epoch": info.epoch, "epochs": info.epochs,
+                         "losses": info.losses, "images_per_s": info.images_per_s, "eta_s": info.eta_s}
+        now = self.clock()
+        if now - self._sent >= SEND_EVERY_S or info.step == info.total_steps:
+            self._flush_steps()
+        if now - self._saved >= SAVE_EVERY_S:
+            self._save()
+
+    def on_epoch_end(self, info: EpochInfo) -> None:
+        self._flush_steps()
+        row = {"epoch": info.epoch, **info.metrics}
+        self.history.append(row)
+        self._save()
+        self._send({"kind": "epoch", "epoch": info.epoch, "metrics": row})
+
+    def on_samples(self, *, step: int, images) -> None:
+        image = sample_grid_data_url(images)
+        self._save(samples=image)
+        self._send({"kind": "samples", "step": step, "image": image})
+
+    def on_finish(self, result: TrainResult) -> None:
+        self._flush_steps()
+
+    def should_stop(self) -> bool:
+        if not self._stop and self.run_id in _cancelled_here:
+            self._stop = True
+        now = self.clock()
+        if not self._stop and now - self._polled >= POLL_CANCEL_EVERY_S:
+            self._polled = now
+            self._stop = TrainingRun.objects.filter(pk=self.run_id, cancel_requested=True).exists()
+        return self._stop
+
+    # --- the end of a run (called by the service that ran it) ---
+
+    def close(self, status: str, *, result: TrainResult | None = None, error: str = "") -> None:
+        self._flush_steps()
+        fields = {"status": status, "finished": timezone.now(), "error": error}
+        if result is not None:
+            fields.update(final_metrics=result.metrics, train_seconds=result.seconds, device=result.device,
+                          checkpoint=result.checkpoint, checkpoint_id=file_digest(result.checkpoint))
+        self._save(**fields)
+        _cancelled_here.discard(self.run_id)
+        self._send({"kind": "status", "status": status, "error": error, "final": fields.get("final_metrics", {}),
+                    "train_seconds": fields.get("train_seconds"), "checkpoint": fields.get("checkpoint", "")})
+
+    # --- plumbing ---
+
+    def _flush_steps(self) -> None:
+        if self.pending:
+            self._send({"kind": "step", **self.progress, "points": self.pending})
+            self.pending = []
+        self._sent = self.clock()
+
+    def _save(self, **fields) -> None:
+        self._saved = self.clock()
+        TrainingRun.objects.filter(pk=self.run_id).update(
+            progress=self.progress, curve=self.curve.snapshot(), history=self.history, heartbeat=timezone.now(), **fields)
+
+    def _send(self, event: dict) -> None:
+        send_run_event(self.run_id, {"run": self.run_id, **event})
