@@ -31,6 +31,7 @@ window.PortalCharts = (() => {
         series: [{ label: options.xLabel || "x" },
           ...names.map((name, i) => ({ label: name, stroke: colour(i), width: 1.5, spanGaps: true, points: { show: false } }))],
         cursor: { drag: { x: false, y: false } },
+        legend: { live: false },  // names and colours only: the table below gives the values
       }, [[], ...names.map(() => [])], element);
     }
 
