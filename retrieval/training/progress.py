@@ -113,7 +113,9 @@ class ChannelsProgress(TrainingCallback):
         row = {"epoch": info.epoch, **info.metrics}
         self.history.append(row)
         if info.epoch >= info.epochs:
-            self.progress = {**self.progress, "phase": "finishing", "eta_s": None, "eval_s": self.eval_s}
+            # Only the checkpoint is left to write: nothing worth estimating.
+            self.progress = {**self.progress, "phase": "finishing", "eta_s": 0.0, "eta_covers_evaluation": True,
+                             "eval_s": self.eval_s}
         self._save()
         self._send({"kind": "epoch", "epoch": info.epoch, "metrics": row, "progress": self.progress})
 
