@@ -20,8 +20,16 @@ def gallery_images(*, gallery: Gallery, split: str = GalleryImage.Split.TRAIN,
 
 
 def gallery_page(*, gallery: Gallery, split: str, label: int | None, page: int | str | None, per_page: int = 60) -> Page:
-    """One page of a gallery; out-of-range or malformed page numbers give the nearest valid page."""
-    return Paginator(gallery_images(gallery=gallery, split=split, label=label), per_page).get_page(page)
+    """One page of a gallery. A page number past either end gives the nearest end and a
+    malformed one the first page, so a typed "go to page" never answers an error."""
+    paginator = Paginator(gallery_images(gallery=gallery, split=split, label=label), per_page)
+    return paginator.page(page_number_clamped(page, paginator.num_pages))
+
+
+def page_number_clamped(value: int | str | None, last: int) -> int:
+    text = str(value if value is not None else "").strip()
+    number = int(text) if text.lstrip("-").isdigit() else 1
+    return min(max(number, 1), max(last, 1))
 
 
 def label_counts(*, gallery: Gallery, split: str) -> dict[int, int]:
@@ -62,19 +70,3 @@ def image_neighbours(*, image: GalleryImage, k: int, metric: str) -> SearchHits:
         row = pair.index.search(vector, k, metric)
         hits = SearchHits(ids=row.ids[0], distances=row.distances[0], labels=row.labels[0])
     return hits
-
-
-# --- training runs -----------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -1,5 +1,7 @@
 """The gallery pages: the list, one gallery (by class, paged) and one image with its neighbours."""
 
+from urllib.parse import urlencode
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
@@ -20,11 +22,27 @@ def gallery_detail(request, slug: str):
     gallery = get_object_or_404(Gallery, slug=slug)
     split = request.GET.get("split") if request.GET.get("split") in GalleryImage.Split.values else GalleryImage.Split.TRAIN
     label = _label_param(request.GET.get("label"), gallery)
-    page = selectors.gallery_page(gallery=gallery, split=split, label=label, page=request.GET.get("page"))
-    context = {"gallery": gallery, "page": page, "split": split, "label": label,
-               "splits": GalleryImage.Split.choices, "counts": selectors.label_counts(gallery=gallery, split=split)}
+    asked = request.GET.get("page")
+    page = selectors.gallery_page(gallery=gallery, split=split, label=label, page=asked)
+    counts = selectors.label_counts(gallery=gallery, split=split)
+    context = {"gallery": gallery, "page": page, "split": split, "label": label, "splits": GalleryImage.Split.choices,
+               "chips": _class_chips(gallery, counts, label), "asked": asked,
+               "moved": bool(asked) and not (asked.strip().isdigit() and int(asked) == page.number),
+               "filter_query": _filter_query(split, label)}
     template = "retrieval/_gallery_grid.html" if request.htmx and not request.htmx.boosted else "retrieval/gallery_detail.html"
     return render(request, template, context)
+
+
+def _class_chips(gallery: Gallery, counts: dict[int, int], label: int | None) -> list[dict]:
+    """"All" then one chip per class, each with its image count and whether it is the filter in use."""
+    chips = [{"label": None, "name": "All", "count": sum(counts.values()), "current": label is None}]
+    return chips + [{"label": i, "name": name, "count": counts.get(i, 0), "current": label == i}
+                    for i, name in enumerate(gallery.class_names)]
+
+
+def _filter_query(split: str, label: int | None) -> str:
+    """The query string of the filter in use, which every page link keeps."""
+    return urlencode({"split": split, **({} if label is None else {"label": label})})
 
 
 def _label_param(value, gallery: Gallery) -> int | None:
@@ -46,4 +64,5 @@ def image_detail(request, slug: str, pk: int):
         context["neighbours"] = list(explain_hits(open_gallery_image(image.file.name), hits))
     except EngineError as error:
         context["problem"] = user_error(error).message
+    context["same_class"] = sum(item.image.label == image.label for item in context["neighbours"])
     return render(request, "retrieval/image_detail.html", context, status=400 if form.is_bound and not form.is_valid() else 200)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from retrieval.core.serializers import AbsoluteUrlField
 from retrieval.models import TrainingRun
+from retrieval.training.presenters import public_config, public_path, without_paths
 
 
 def training_run_api_url(run) -> str:
@@ -19,6 +20,11 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     page_url = AbsoluteUrlField(lambda run: run.get_absolute_url(), help_text="The run's live page.")
     ws_path = serializers.SerializerMethodField(help_text="Websocket path streaming the run's history, then live events.")
     seconds = serializers.FloatField(read_only=True, allow_null=True, help_text="Wall time from start to end (or now).")
+    # Where the server keeps files is its own business: name them relative to their folder.
+    config = serializers.SerializerMethodField(help_text="The run's configuration, every option's value.")
+    checkpoint = serializers.SerializerMethodField(help_text="The checkpoint's file name, relative to the runs folder.")
+    error = serializers.SerializerMethodField(help_text="Why the run failed or stopped, if it did.")
+    activation_error = serializers.SerializerMethodField(help_text="Why its activation failed, if it did.")
 
     class Meta:
         model = TrainingRun
@@ -30,6 +36,18 @@ class TrainingRunSerializer(serializers.ModelSerializer):
 
     def get_ws_path(self, run) -> str:
         return f"/ws/training/{run.pk}/"
+
+    def get_config(self, run) -> dict:
+        return public_config(run.config)
+
+    def get_checkpoint(self, run) -> str:
+        return public_path(run.checkpoint)
+
+    def get_error(self, run) -> str:
+        return without_paths(run.error)
+
+    def get_activation_error(self, run) -> str:
+        return without_paths(run.activation_error)
 
 
 class TrainingRunDetailSerializer(TrainingRunSerializer):

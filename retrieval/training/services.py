@@ -149,7 +149,7 @@ def training_run_activate(*, run: TrainingRun) -> TrainingRun:
     if run.status != Status.FINISHED:
         raise RunConflict(f"Only a finished run can be activated; run #{run.pk} is {run.get_status_display().lower()}.")
     if not Path(run.checkpoint).is_file():
-        raise RunConflict(f"The checkpoint of run #{run.pk} is gone ({run.checkpoint}).")
+        raise RunConflict(f"The checkpoint of run #{run.pk} is gone ({Path(run.checkpoint).name}).")
     if not TrainingRun.objects.filter(pk=run.pk).exclude(activation__in=[Activation.QUEUED, Activation.RUNNING]).update(
             activation=Activation.QUEUED, activation_requested=timezone.now(), activation_error="", activation_progress={}):
         raise RunConflict(f"Run #{run.pk} is already being activated.")

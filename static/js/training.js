@@ -6,14 +6,14 @@
   const page = document.getElementById("run-page");
   if (!page) return;
   const $ = (id) => document.getElementById(id);
-  const SVG = "http://www.w3.org/2000/svg";
-  const COLOURS = ["#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#d6409f", "#6f6e77"];
   const LABELS = { queued: "Queued", running: "Running", finished: "Finished", failed: "Failed", cancelled: "Cancelled", interrupted: "Interrupted" };
   const ACTIVATION = { "": "", queued: "Waiting to activate", running: "Activating: indexing the gallery", done: "Activated", failed: "Activation failed" };
   const ENDED = new Set(["finished", "failed", "cancelled", "interrupted"]);
   const MAX_POINTS = 2000;
-  const svg = $("loss-chart");
-  const box = Object.fromEntries(["width", "height", "left", "right", "top", "bottom"].map((k) => [k, Number(svg.dataset[k])]));
+  const charts = window.PortalCharts;
+  const chart = charts && charts.available() && $("loss-chart")
+    ? charts.lineChart($("loss-chart"), { xLabel: "step", yLabel: "loss", xMax: () => (state.progress || {}).total_steps })
+    : null;
   let state = JSON.parse($("run-state").textContent);
   let lastStep = 0;
   let drawPending = false;
@@ -33,10 +33,14 @@
       lastStep = fresh[fresh.length - 1].step;
       // Keep the drawing bounded, as the server keeps the stored curve bounded.
       if (state.curve.length > MAX_POINTS) state.curve = state.curve.filter((_, i) => i % 2 === 0 || i === state.curve.length - 1);
-      const { step, total_steps, epoch, epochs, losses, images_per_s, eta_s } = m;
-      state.progress = { step, total_steps, epoch, epochs, losses, images_per_s, eta_s };
+      const { kind, run, points, ...progress } = m;
+      state.progress = progress;
     },
-    epoch: (m) => { if (!state.history.some((row) => row.epoch === m.epoch)) state.history.push(m.metrics); },
+    epoch: (m) => {
+      if (!state.history.some((row) => row.epoch === m.epoch)) state.history.push(m.metrics);
+      if (m.progress) state.progress = m.progress;
+    },
+    phase: (m) => { state.progress = m.progress; },
     status: (m) => {
       state.status = m.status;
       for (const key of ["error", "device", "final", "train_seconds"]) if (m[key] !== undefined && m[key] !== null) state[key] = m[key];
@@ -61,32 +65,49 @@
   function drawChart() {
     const curve = state.curve;
     const names = [...new Set(curve.flatMap((p) => Object.keys(p.losses)))].sort();
-    const values = curve.flatMap((p) => Object.values(p.losses));
-    const top = values.length ? Math.max(...values) * 1.05 : 1;
-    const bottom = values.length ? Math.min(0, ...values) : 0;
-    const span = Math.max(top - bottom, 1e-9);
-    const last = Math.max(1, state.progress.total_steps || 0, ...curve.map((p) => p.step));
-    const w = box.width - box.left - box.right, h = box.height - box.top - box.bottom;
-    const xy = (step, v) => `${(box.left + (step / last) * w).toFixed(1)},${(box.top + ((top - v) / span) * h).toFixed(1)}`;
-    const group = $("chart-lines"), legend = $("chart-legend");
-    names.forEach((name, i) => {
-      let line = group.querySelector(`polyline[data-loss="${CSS.escape(name)}"]`);
-      if (!line) {
-        line = document.createElementNS(SVG, "polyline");
-        Object.entries({ class: "loss-line", "data-loss": name, fill: "none", stroke: COLOURS[i % COLOURS.length], "stroke-width": "1.5" })
-          .forEach(([k, v]) => line.setAttribute(k, v));
-        group.appendChild(line);
-        const item = document.createElement("li");
-        item.innerHTML = `<span class="swatch" style="border-top-color: ${COLOURS[i % COLOURS.length]}"></span> `;
-        item.append(name);
-        legend.appendChild(item);
-      }
-      line.setAttribute("points", curve.filter((p) => name in p.losses).map((p) => xy(p.step, p.losses[name])).join(" "));
-    });
-    text("chart-y-top", top.toFixed(3));
-    text("chart-y-bottom", bottom.toFixed(3));
-    text("chart-x-last", `step ${last}`);
+    if (chart && names.length) chart.update(curve.map((p) => p.step), names.map((n) => curve.map((p) => p.losses[n] ?? null)), names);
+    drawLossTable(curve, names);
     show("chart-empty", !names.length);
+  }
+
+  // Each term's latest and lowest value: the table the page shows without JavaScript too.
+  function drawLossTable(curve, names) {
+    const body = $("loss-table").tBodies[0];
+    const fixed = (v) => Number(v).toFixed(4);
+    names.forEach((name, i) => {
+      const points = curve.filter((p) => name in p.losses);
+      let row = body.querySelector(`tr[data-loss="${CSS.escape(name)}"]`);
+      if (!row) {
+        row = body.insertRow();
+        row.dataset.loss = name;
+        row.innerHTML = '<th><span class="swatch"></span> </th><td class="loss-last"></td><td class="loss-step"></td><td class="loss-lowest"></td>';
+        row.querySelector(".swatch").style.borderTopColor = charts ? charts.colour(i) : "";
+        row.firstChild.append(name);
+      }
+      const last = points[points.length - 1];
+      row.querySelector(".loss-last").textContent = fixed(last.losses[name]);
+      row.querySelector(".loss-step").textContent = last.step;
+      row.querySelector(".loss-lowest").textContent = fixed(Math.min(...points.map((p) => p.losses[name])));
+    });
+  }
+
+  // The ETA in the words of retrieval/training/presenters.py eta_text; while evaluating it
+  // counts down from the estimate made when the evaluation began.
+  function etaText(p) {
+    if (ENDED.has(state.status)) return "—";
+    if (p.eta_s == null) return p.phase === "evaluating" || p.step ? "no estimate yet" : "—";
+    if (p.phase === "evaluating") {
+      const left = p.eta_s - (Date.now() / 1000 - (p.phase_since || Date.now() / 1000));
+      return left <= 0 ? "any moment now" : duration(left);
+    }
+    return p.eta_covers_evaluation ? duration(p.eta_s) : `${duration(p.eta_s)} + evaluation`;
+  }
+
+  function phaseText(p) {
+    if (p.phase === "finishing") return "Writing the checkpoint…";
+    const estimate = p.eta_s == null ? "no estimate yet (the first evaluation of this run)"
+      : `${etaText(p)} (the last evaluation took ${Math.round(p.eval_s)} s)`;
+    return `Evaluating epoch ${p.epoch} on held-out images; time left: ${estimate}.`;
   }
 
   function drawEpochs() {
@@ -117,7 +138,11 @@
     text("stat-step", `${p.step || 0} / ${p.total_steps || "?"}`);
     text("stat-epoch", `${p.epoch || 0} / ${p.epochs || state.config.epochs || "?"}`);
     text("stat-rate", p.images_per_s == null ? "—" : Math.round(p.images_per_s));
-    text("stat-eta", p.eta_s == null || ENDED.has(state.status) ? "—" : duration(p.eta_s));
+    text("stat-eta", etaText(p));
+    const pausing = !ENDED.has(state.status) && ["evaluating", "finishing"].includes(p.phase);
+    text("stat-phase", !ENDED.has(state.status) && p.phase ? `· ${p.phase}` : "");
+    show("run-phase", pausing);
+    if (pausing) text("run-phase", phaseText(p));
     text("run-device", state.device || "—");
     text("run-started", when(state.started));
     text("run-finished", when(state.finished));
@@ -135,7 +160,8 @@
     text("activation-error", act.error || "");
     show("activation-error", Boolean(act.error));
     if (act.state === "done") show("run-active", true);
-    show("activate-form", state.status === "finished" && !["queued", "running", "done"].includes(act.state) && $("run-active").hidden);
+    const confirming = $("activate-confirm") && !$("activate-confirm").hidden;
+    show("activate-form", !confirming && state.status === "finished" && !["queued", "running", "done"].includes(act.state) && $("run-active").hidden);
     const samples = $("samples");
     if (samples && state.samples) { samples.src = state.samples; samples.hidden = false; }
   }
@@ -147,6 +173,26 @@
     drawEpochs();
   }
   const scheduleDraw = () => { if (!drawPending) { drawPending = true; requestAnimationFrame(draw); } };
+  draw();
+  // The evaluation countdown moves with no event arriving.
+  setInterval(() => { if ((state.progress || {}).phase === "evaluating") drawStatus(); }, 1000);
+
+  // A run that measures worse than the serving model: show the comparison and its confirm
+  // button in place (the same box the server renders when the form posts without JavaScript).
+  const activateForm = $("activate-form");
+  if (activateForm && activateForm.dataset.worse && $("activate-confirm")) {
+    activateForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      $("activate-confirm").hidden = false;
+      activateForm.hidden = true;
+      $("activate-confirm").querySelector("button").focus();
+    });
+    $("activate-keep").addEventListener("click", (event) => {
+      event.preventDefault();
+      $("activate-confirm").hidden = true;
+      activateForm.hidden = false;
+    });
+  }
 
   // The socket: reconnects with a growing pause, except when the server says the run is gone.
   let delay = 1000;

@@ -1,7 +1,9 @@
 """The training centre in real headless Chromium: a staff member logs in, starts a tiny run
 from the form, watches the loss curve grow over the websocket and sees the run finish."""
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,10 +14,12 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import DATASET_MISSING
 
+# How many points the uPlot chart holds (static/js/charts.js records it on its element), once its canvas is there.
 POINTS = """() => {
-  const line = document.querySelector('polyline[data-loss="cross_entropy"]');
-  return line ? line.getAttribute("points").trim().split(/\\s+/).filter(Boolean).length : 0;
+  const chart = document.getElementById("loss-chart");
+  return chart && chart.querySelector("canvas") ? Number(chart.dataset.points) : 0;
 }"""
+SHOTS = os.environ.get("PAGES_SHOTS")
 
 
 class OneThreadDaphne(DaphneProcess):
@@ -75,6 +79,21 @@ class TrainingPageInBrowser(ChannelsLiveServerTestCase):
         expect(page.locator("#stat-step")).to_have_text("80 / 80")
         expect(page.locator("#activate-form")).to_be_visible()
         expect(page.locator("#cancel-form")).to_be_hidden()
+        expect(page.locator("#loss-chart canvas")).to_have_count(1)
+        expect(page.locator('#loss-table tr[data-loss="cross_entropy"] .loss-step')).to_have_text("80")
+        expect(page.locator("#account-name")).to_have_text("lecturer")
+        if SHOTS:
+            self.screenshots(page)
+
+    def screenshots(self, page):
+        for size, viewport in {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}.items():
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(300)  # the chart follows its new width
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=f"{SHOTS}/run-{size}.png", full_page=True)
+            page.goto(self.live_server_url + "/training/")
+            page.screenshot(path=f"{SHOTS}/training-staff-{size}.png", full_page=True)
+            page.go_back()
 
     def test_a_visitor_watches_but_cannot_start(self):
         page = self.page

@@ -13,8 +13,8 @@ from retrieval.core import runtime
 from retrieval.engine.fileio import atomic_write_json, file_digest
 from retrieval.engine.training.registry import get_trainer
 from retrieval.galleries import services as gallery_services
-from retrieval.search import services
 from retrieval.models import TrainingRun
+from retrieval.search import services
 from retrieval.training import services as training_services
 from tests.web.conftest import QUICK, needs_dataset, wait_for
 

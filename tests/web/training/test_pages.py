@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from retrieval.models import TrainingRun
-from retrieval.training.presenters import loss_chart
+from retrieval.training.presenters import eta_text, loss_summary
 from retrieval.training.progress import Curve
 from retrieval.training.selectors import training_comparison
 from tests.web.conftest import QUICK
@@ -122,9 +122,11 @@ def test_unknown_family_is_refused(client, staff):
 def test_run_page_renders_the_persisted_history_without_javascript(client):
     run = finished()
     html = client.get(run.get_absolute_url()).content.decode()
-    assert html.count('class="loss-line"') == 2 and 'data-loss="cross_entropy"' in html
-    polyline = html[html.find('data-loss="cross_entropy"'):]
-    assert polyline[polyline.find('points="') + 8:].split('"')[0].count(",") == 10
+    table = html[html.index('id="loss-table"'):html.index("</table>", html.index('id="loss-table"'))]
+    assert table.count("<tr data-loss=") == 2 and '<tr data-loss="cross_entropy">' in table
+    last = table[table.index('<tr data-loss="cross_entropy">'):]
+    assert '<td class="loss-last">1.3000</td><td class="loss-step">10</td><td class="loss-lowest">1.3000</td>' in last
+    assert 'id="loss-chart"' in html and "uPlot-1.6.32.iife.min.js" in html and "js/charts.js" in html
     assert 'id="epoch-table"' in html and "<td>0.7</td>" in html and "Finished" in html
     assert 'id="run-state"' in html and 'id="activate-form"' not in html  # visitors get no buttons
     assert "10 / 10" in html
@@ -247,14 +249,24 @@ def test_curve_stays_bounded_and_evenly_thinned():
     assert len(gaps) == 1  # one stride
 
 
-def test_loss_chart_geometry():
-    chart = loss_chart(CURVE, total_steps=20)
-    assert [line["name"] for line in chart["lines"]] == ["aux", "cross_entropy"]
-    points = chart["lines"][1]["points"].split()
-    assert len(points) == 10 and chart["x_last"] == 20
-    x_first, x_last = float(points[0].split(",")[0]), float(points[-1].split(",")[0])
-    assert chart["left"] < x_first < x_last <= chart["left"] + (chart["width"] - chart["left"] - chart["right"]) / 2 + 0.1
-    assert loss_chart([], None)["lines"] == []
+def test_loss_summary_gives_each_term_its_latest_and_lowest_value():
+    rows = loss_summary([*CURVE, {"step": 11, "losses": {"aux": 1.5}}])
+    assert [row["name"] for row in rows] == ["aux", "cross_entropy"]
+    assert rows[0] == {"name": "aux", "colour": rows[0]["colour"], "step": 11, "last": 1.5, "lowest": 1.0}
+    assert rows[1]["step"] == 10 and rows[1]["lowest"] == pytest.approx(1.3)
+    assert loss_summary([]) == []
+
+
+@pytest.mark.parametrize(("progress", "ended", "text"), [
+    ({"step": 0, "eta_s": None}, False, "—"),
+    ({"step": 5, "eta_s": 30.0, "phase": "training"}, False, "30 s + evaluation"),
+    ({"step": 5, "eta_s": 130.0, "phase": "training", "eta_covers_evaluation": True}, False, "2 min 10 s"),
+    ({"step": 10, "eta_s": None, "phase": "evaluating"}, False, "no estimate yet"),
+    ({"step": 10, "eta_s": 40.0, "phase": "evaluating", "phase_since": 0.0}, False, "any moment now"),
+    ({"step": 10, "eta_s": 40.0}, True, "—"),
+])
+def test_eta_says_what_it_covers(progress, ended, text):
+    assert eta_text(progress, ended=ended) == text
 
 
 def test_comparison_marks_differences_and_best_values():

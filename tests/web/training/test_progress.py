@@ -44,7 +44,7 @@ def test_steps_are_batched_into_few_events_and_saved_about_once_a_second(sent):
     reporter = progress.ChannelsProgress(run.pk, clock=clock)
     reporter.on_start(total_steps=50, config={"epochs": 2}, device="cpu")
     assert sent[-1]["kind"] == "status" and sent[-1]["device"] == "cpu"
-    for n in range(1, 26):  # 25 steps, 20 ms apart: 0.5 s
+    for n in range(1, 25):  # 24 steps, 20 ms apart: 0.5 s
         clock.now += 0.02
         reporter.on_step(step(n))
     steps = [e for e in sent if e["kind"] == "step"]
@@ -53,14 +53,42 @@ def test_steps_are_batched_into_few_events_and_saved_about_once_a_second(sent):
     row = TrainingRun.objects.get(pk=run.pk)
     assert row.device == "cpu" and row.progress["step"] == 0  # saved at the start, not yet since (< 1 s)
     clock.now += 1.0
-    reporter.on_step(step(26))
+    reporter.on_step(step(25))
     row = TrainingRun.objects.get(pk=run.pk)
-    assert row.progress["step"] == 26 and [p["step"] for p in row.curve] == list(range(1, 27))  # what a late joiner gets
+    assert row.progress["step"] == 25 and [p["step"] for p in row.curve] == list(range(1, 26))  # what a late joiner gets
     reporter.on_epoch_end(EpochInfo(epoch=1, epochs=2, metrics={"accuracy": 0.5}))
-    assert sent[-1] == {"run": run.pk, "kind": "epoch", "epoch": 1, "metrics": {"epoch": 1, "accuracy": 0.5}}
+    assert {k: v for k, v in sent[-1].items() if k != "progress"} == {
+        "run": run.pk, "kind": "epoch", "epoch": 1, "metrics": {"epoch": 1, "accuracy": 0.5}}
     assert TrainingRun.objects.get(pk=run.pk).history == [{"epoch": 1, "accuracy": 0.5}]
+    reporter.on_step(step(49))
+    clock.now += 1.0
     reporter.on_step(step(50))  # the last step always goes out at once
-    assert sent[-1]["kind"] == "step" and sent[-1]["step"] == 50
+    assert [e["kind"] for e in sent[-2:]] == ["step", "phase"] and sent[-2]["step"] == 50
+
+
+def test_the_pause_after_an_epoch_is_named_and_timed(sent):
+    """Between an epoch's last step and its end the trainer evaluates: the reporter says so
+    at once, has no estimate the first time, and counts the measured pause in later ETAs."""
+    run = TrainingRun.objects.create(family="descriptor", status="running")
+    clock = FakeClock()
+    reporter = progress.ChannelsProgress(run.pk, clock=clock)
+    reporter.on_start(total_steps=50, config={"epochs": 2}, device="cpu")
+    for n in range(1, 26):
+        reporter.on_step(step(n))
+    assert sent[-1]["kind"] == "phase" and sent[-1]["progress"]["phase"] == "evaluating"
+    assert sent[-1]["progress"]["eta_s"] is None  # nothing measured yet: no made-up number
+    assert TrainingRun.objects.get(pk=run.pk).progress["phase"] == "evaluating"  # a reload sees it too
+    clock.now += 12.0  # the evaluation takes 12 s
+    reporter.on_epoch_end(EpochInfo(epoch=1, epochs=2, metrics={"accuracy": 0.5}))
+    assert reporter.eval_s == 12.0
+    reporter.on_step(step(26))
+    assert reporter.progress["phase"] == "training" and reporter.progress["eta_covers_evaluation"]
+    assert reporter.progress["eta_s"] == 24.0 + 12.0  # the steps left (from the trainer) and one more evaluation
+    for n in range(27, 51):
+        reporter.on_step(step(n))
+    assert sent[-1]["progress"]["phase"] == "evaluating" and sent[-1]["progress"]["eta_s"] == 12.0
+    reporter.on_epoch_end(EpochInfo(epoch=2, epochs=2, metrics={"accuracy": 0.6}))
+    assert sent[-1]["progress"]["phase"] == "finishing" and sent[-1]["progress"]["eta_s"] == 0
 
 
 def test_close_records_the_end_and_tells_the_watchers(sent, tmp_path):
