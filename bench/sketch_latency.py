@@ -6,7 +6,7 @@ normalise the drawing, run the mode's network(s), search the 60,000-image galler
 The sketches are drawn-looking test sketches (HED edge maps of Fashion-MNIST test images
 with the stroke augmentation at the evaluation's seed), rendered as the page's canvas
 exports them: 280 x 280 RGBA, black ink on white, a pen several pixels wide. Each query goes
-through ``sketch_services.sketch_query``, the call the page, the API and the websocket make
+through ``sketch.services.sketch_query``, the call the page, the API and the websocket make
 (it also runs the GAN for the "what the portal thinks you drew" preview in every mode).
 Needs `make_sketch_pairs`, the sketch checkpoints and the gallery set up (`make run`).
 """
