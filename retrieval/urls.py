@@ -17,7 +17,7 @@ from retrieval.training import urls as training
 def page_patterns() -> list:
     return ([path(kind.page_path, kind.page, name=kind.page_name) for kind in query_kinds()]
             # Any id reaches the view, which answers a plain 404 for a malformed one too.
-            + [path("queries/<str:query_id>/", stored_query, name="query")]
+            + [path("queries/<path:query_id>/", stored_query, name="query")]
             + galleries.pages + training.pages)
 
 
