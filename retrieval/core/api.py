@@ -32,7 +32,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from retrieval.core import query_store
 from retrieval.core.errors import user_error
 from retrieval.core.export import attachment, csv_filename, csv_text
-from retrieval.core.links import own_image, query_state
+from retrieval.core.links import linked_example, own_image, query_state
 from retrieval.core.serializers import ErrorSerializer
 from retrieval.engine.errors import EngineError, InvalidConfig
 
@@ -177,8 +177,11 @@ class QueryApiView(JsonApi, APIView):
         data = valid_data(form)
         outcome = kind.search(data)
         stored = query_store.query_store(data["image_bytes"]) if own_image(form) else None
-        state = query_state(kind, data, stored=stored, example=None)
-        headers = {"Link": f'<{request.build_absolute_uri(state["link"])}>; rel="alternate"; type="text/html"'}
+        example = linked_example(request.data.get("example"), data["gallery"])
+        headers = {}
+        if stored or example:  # the page that reproduces this query
+            link = query_state(kind, data, stored=stored, example=example)["link"]
+            headers["Link"] = f'<{request.build_absolute_uri(link)}>; rel="alternate"; type="text/html"'
         if request.accepted_renderer.format == "csv":
             headers["Content-Disposition"] = attachment(csv_filename(kind, data))
             return Response(csv_text(kind, outcome, request), headers=headers)

@@ -16,10 +16,15 @@ def csv_text(kind, outcome, request) -> str:
     writer.writerow((*kind.row_columns, *COLUMNS))
     for lead, item in kind.rows(outcome):
         image = item.image
-        writer.writerow((*lead, item.rank, image.pk, "" if image.label is None else image.label, image.label_name,
+        writer.writerow((*lead, item.rank, image.pk, "" if image.label is None else image.label, _text(image.label_name),
                          f"{item.distance:.6f}", f"{item.histogram_distance:.6f}",
                          request.build_absolute_uri(image.file.url)))
     return out.getvalue()
+
+
+def _text(value: str) -> str:
+    """A text cell that a spreadsheet will not run as a formula (class names come from folder names)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def csv_filename(kind, cleaned: dict) -> str:
