@@ -86,7 +86,6 @@ class LivePage {
     this.progress = document.getElementById("query-progress");
     this.announcer = document.getElementById("results-announcer");
     this.state = Live.readState(document.getElementById("query-state")) || { link: "", csv: "", queryImage: "" };
-    this.listeners = [];
     this.trackSocket(document.getElementById("live-indicator"));
     this.followFragments();
     QueryActions.attach(this);
@@ -149,9 +148,6 @@ class LivePage {
     this.announce("");
   }
 
-  // Run ``callback(state)`` whenever a fragment brings a new #query-state.
-  onState(callback) { this.listeners.push(callback); }
-
   searching() {
     this.waiting = true;
     if (this.progress) this.progress.textContent = "Searching…";
@@ -181,7 +177,6 @@ class LivePage {
     const state = Live.stateIn(html);
     if (!state) return;
     this.state = state;
-    this.listeners.forEach((callback) => callback(state));
     QueryActions.update(state);
     this.updateAddress(state.link);
   }
@@ -204,12 +199,14 @@ class LivePage {
     if (!done || !this.waiting) return;
     this.finish();
     if (failed) {
-      // The results on show answer an earlier query, not the one that failed.
+      // The results on show answer an earlier query, not the one that failed: nothing to share.
       if (results && results.querySelector(".result-card")) this.showEmpty();
+      this.state = { link: "", csv: "", queryImage: "" };
       this.announce("");
-      return;
+    } else {
+      this.announceResults();
     }
-    this.announceResults();
+    QueryActions.update(this.state);
   }
 
   announce(text) { if (this.announcer) this.announcer.textContent = text; }
@@ -234,7 +231,6 @@ const QueryActions = {
     this.feedback = this.bar.querySelector(".action-feedback");
     this.bar.querySelector("[data-action=copy-link]").addEventListener("click", () => this.copyLink());
     this.bar.querySelector("[data-action=save-png]").addEventListener("click", () => this.savePng());
-    this.bar.hidden = false;
     this.update(page.state);
   },
 
@@ -242,8 +238,11 @@ const QueryActions = {
     if (!this.bar) return;
     const csv = this.bar.querySelector("#query-csv");
     const ready = Boolean(state.link);
-    this.bar.classList.toggle("has-query", ready);
-    this.bar.querySelectorAll("button").forEach((button) => { button.disabled = !ready; });
+    // Nothing to share before the first query: the bar shows with a link or results.
+    this.bar.hidden = !ready && !document.querySelector(`#${this.page.resultsId} .result-card`);
+    // The PNG is drawn from the cards on the page: it needs no link (and says when there are no results).
+    this.bar.querySelector("[data-action=copy-link]").disabled = !ready;
+    this.bar.querySelector("[data-action=save-png]").disabled = false;
     if (state.csv) csv.href = state.csv; else csv.removeAttribute("href");
     csv.setAttribute("aria-disabled", String(!state.csv));
     this.bar.querySelector("#query-link-field").value = ready ? new URL(state.link, window.location.href).href : "";

@@ -190,6 +190,11 @@
     }
   }
 
+  // The mode, k, the metric or the gallery changed: the same drawing, searched again.
+  form.addEventListener("change", (e) => {
+    if (QUERY_FIELDS.includes(e.target.name) && hasDrawing()) scheduleSearch();
+  });
+
   // --- the results strip: on phones, the latest results right under the canvas -------------
   const strip = $("sketch-strip");
   const fillStrip = () => {
