@@ -89,8 +89,12 @@ class LivePage {
     this.trackSocket(document.getElementById("live-indicator"));
     this.followFragments();
     QueryActions.attach(this);
-    // Back and Forward: the address holds a query's link; the server renders it.
-    window.addEventListener("popstate", () => window.location.reload());
+    // Back and Forward: the address holds a query's link; the server renders it. (A jump to
+    // an anchor, the skip link's, pops state too but changes no query.)
+    this.shown = window.location.pathname + window.location.search;
+    window.addEventListener("popstate", () => {
+      if (window.location.pathname + window.location.search !== this.shown) window.location.reload();
+    });
   }
 
   get results() { return document.getElementById(this.resultsId); }
@@ -181,12 +185,14 @@ class LivePage {
     this.updateAddress(state.link);
   }
 
-  updateAddress(link) {
-    if (!link) return;
-    const here = window.location.pathname + window.location.search;
-    if (link === here) return;
+  updateAddress(relative) {
+    if (!relative) return;
+    const url = new URL(relative, window.location.href);
+    const link = url.pathname + url.search;
+    if (link === window.location.pathname + window.location.search) return;
     if (this.history === "push") window.history.pushState({ live: true }, "", link);
     else window.history.replaceState({ live: true }, "", link);
+    this.shown = link;
     this.history = "replace";  // until the page starts a new query
   }
 
