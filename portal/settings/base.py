@@ -121,7 +121,14 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CBIR portal API",
-    "DESCRIPTION": "Content-based image retrieval: search galleries by image, browse them, fetch neighbours.",
+    "DESCRIPTION": (
+        "Content-based image retrieval: search a gallery by image, by sketch or with a degraded image; browse the "
+        "galleries and fetch an image's nearest neighbours; follow and start training runs. Every query endpoint "
+        "answers JSON, or CSV with `?format=csv`. Errors share one shape: `{\"error\", \"detail\", \"fields\"?}`."
+        "\n\n[Back to the portal](/) · [Search by image](/) · [Search by sketch](/sketch/) · "
+        "[Degraded queries](/degraded/) · [Galleries](/galleries/) · [Training centre](/training/)"),
+    "EXTERNAL_DOCS": {"description": "The portal", "url": "/"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "retrieval.core.schema.drop_developer_notes"],
     "VERSION": "1.0.0",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -132,6 +139,13 @@ SPECTACULAR_SETTINGS = {
 PORTAL_MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES + 1024 * 1024  # sketches arrive as data URLs
 FILE_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES
+
+# Stored queries (retrieval.core.query_store): an uploaded or drawn query image is kept so that
+# its link can be shared, for this many hours after its last use, within these caps.
+PORTAL_QUERY_DIR = VAR_DIR / "queries"
+PORTAL_QUERY_TTL_HOURS = float(os.environ.get("PORTAL_QUERY_TTL_HOURS", 168))
+PORTAL_QUERY_STORE_MAX_BYTES = int(os.environ.get("PORTAL_QUERY_STORE_MAX_BYTES", 512 * 1024 * 1024))
+PORTAL_QUERY_STORE_MAX_FILES = int(os.environ.get("PORTAL_QUERY_STORE_MAX_FILES", 50_000))
 
 # The retrieval engine: where its inputs and outputs live.
 RETRIEVAL = {

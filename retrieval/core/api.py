@@ -18,17 +18,22 @@ from django.core.exceptions import (
 )
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
-from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework import exceptions, serializers
 from rest_framework.exceptions import NotFound, ParseError
-from rest_framework.renderers import JSONRenderer
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from retrieval.core import query_store
 from retrieval.core.errors import user_error
-from retrieval.core.serializers import (
-    ErrorSerializer,
-)
+from retrieval.core.export import attachment, csv_filename, csv_text
+from retrieval.core.links import own_image, query_state
+from retrieval.core.serializers import ErrorSerializer
 from retrieval.engine.errors import EngineError, InvalidConfig
 
 
@@ -118,22 +123,16 @@ def valid_data(form):
     return form.cleaned_data
 
 
-def valid_query(request, form_class, what: str) -> dict:
-    """A query posted as a form or a JSON object, validated by ``form_class``."""
-    if not isinstance(request.data, Mapping):  # e.g. a JSON list
-        raise ParseError(f"Send the {what} as a form or a JSON object.")
-    return valid_data(form_class(request.data, request.FILES))
-
-
 class JsonApi:
-    """JSON only, errors included: the browsable API would answer browsers in HTML, and
-    Swagger UI at /api/docs/ already lets people try the endpoints."""
+    # JSON only, errors included: the browsable API would answer browsers in HTML, and Swagger
+    # UI at /api/docs/ already lets people try the endpoints. (A comment, not a docstring: the
+    # schema would show a view's inherited docstring to API users as its description.)
 
     renderer_classes = (JSONRenderer,)
 
 
 class NamedLookup(JsonApi):
-    """A 404 that says what was looked for, rather than DRF's "No X matches the given query"."""
+    # A 404 that says what was looked for, rather than DRF's "No X matches the given query".
 
     missing = "Not found."
 
@@ -142,3 +141,82 @@ class NamedLookup(JsonApi):
             return super().get_object()
         except Http404:
             raise NotFound(self.missing.format(**self.kwargs)) from None
+
+
+# --- the query endpoint every query kind gets ---------------------------------------------
+
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadField(serializers.FileField):
+    """An uploaded file, described as binary so that generated clients send the file's bytes."""
+
+
+class CsvRenderer(BaseRenderer):
+    """``?format=csv`` (or ``Accept: text/csv``): the view hands over the CSV text (``core.export``)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else JSONRenderer().render(data)
+
+
+class QueryApiView(JsonApi, APIView):
+    """POST a query of ``kind`` (a form or a JSON object); JSON or CSV results. A query sent as
+    bytes is stored: the ``Link`` header names the page that reproduces it."""
+
+    kind = None  # a core.kinds.QueryKind
+    parser_classes = (MultiPartParser, FormParser, JSONParser)
+    renderer_classes = (JSONRenderer, CsvRenderer)
+
+    def post(self, request):
+        kind = self.kind
+        if not isinstance(request.data, Mapping):  # e.g. a JSON list
+            raise ParseError(f"Send the {kind.query_api.noun} as a form or a JSON object.")
+        form = kind.form(request.data, request.FILES)
+        data = valid_data(form)
+        outcome = kind.search(data)
+        stored = query_store.query_store(data["image_bytes"]) if own_image(form) else None
+        state = query_state(kind, data, stored=stored, example=None)
+        headers = {"Link": f'<{request.build_absolute_uri(state["link"])}>; rel="alternate"; type="text/html"'}
+        if request.accepted_renderer.format == "csv":
+            headers["Content-Disposition"] = attachment(csv_filename(kind, data))
+            return Response(csv_text(kind, outcome, request), headers=headers)
+        body = kind.query_api.body(outcome) if kind.query_api.body else outcome
+        return Response(kind.query_api.response(body, context={"request": request}).data, headers=headers)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON whatever was asked for: a CSV of an error body would hide it.
+        if response.status_code >= 400 and getattr(request, "accepted_renderer", None) is not None:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+FORMAT_PARAMETER = OpenApiParameter("format", str, enum=["json", "csv"], required=False,
+                                    description="`csv`: the ranked results as text/csv (columns rank, id, label, "
+                                                "class_name, distance, histogram_distance, image_url).")
+
+
+def query_api_view(kind) -> type:
+    """The query endpoint of ``kind``: a ``QueryApiView`` described by ``kind.query_api``."""
+    spec = kind.query_api
+    errors = {(status, "application/json"): OpenApiResponse(ErrorSerializer) for status in (400, 413, 415, 503)}
+    def post(self, request):  # one function per kind: the schema decorator marks the function
+        return QueryApiView.post(self, request)
+
+    post = extend_schema(
+        summary=spec.summary, description=spec.description, parameters=[FORMAT_PARAMETER],
+        request={"multipart/form-data": spec.request, "application/json": spec.request},
+        responses={(200, "application/json"): spec.response,
+                   (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The results as CSV."), **errors},
+    )(post)
+    return type(f"{kind.name.title()}QueryView", (QueryApiView,), {"kind": kind, "post": post,
+                                                                   "__doc__": spec.description})
+
+
+class SchemaView(SpectacularAPIView):
+    @extend_schema(summary="This OpenAPI schema",
+                   description="The API's OpenAPI 3 description, as YAML, or as JSON with `?format=json`; "
+                               "Swagger UI at `/api/docs/` reads it.")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

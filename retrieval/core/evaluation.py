@@ -1,14 +1,19 @@
 """Evaluation tasks behind `manage.py evaluate <task>`: the registry and the helpers every task shares.
 
 A task is one entry in ``EVALUATIONS``: its command-line options, a function that returns the
-JSON report, and a readable rendering of that report. Each capability registers its own task
+JSON report, and a readable rendering of that report. A task prepares what it needs (sketch
+pairs, degraded queries ...) itself, so it runs on a fresh set-up; its progress bars go to
+stderr, so that with --json stdout stays one JSON object. Each capability registers its own task
 with its query kind (``core.kinds``); tasks that belong to no query kind call
 ``register_evaluation`` from their capability's ``register.py``.
 """
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from tqdm import tqdm
 
 from retrieval.engine.registry import Registry
 
@@ -52,3 +57,22 @@ def positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be a positive integer")
     return number
+
+
+def progress_bar(label: str, unit: str = "img") -> Callable[[int, int], None]:
+    """A (done, total) progress callback drawing a tqdm bar on stderr."""
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = tqdm(total=total, desc=label, unit=unit, dynamic_ncols=True, file=sys.stderr)
+        state["bar"].update(done - state["bar"].n)
+        if done >= total:
+            state["bar"].close()
+
+    return update
+
+
+def progress_iter(items, label: str, unit: str = "img"):
+    """``items`` with a tqdm bar on stderr."""
+    return tqdm(items, desc=label, unit=unit, dynamic_ncols=True, file=sys.stderr)

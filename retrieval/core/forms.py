@@ -38,8 +38,13 @@ def decode_data_url(value: str) -> bytes:
 
 
 def form_messages(form) -> list[str]:
-    """Every error of a form, as the sentences pages and websockets show."""
-    return [message for errors in form.errors.values() for message in errors]
+    """Every error of a form, as the sentences pages and websockets show: a field's errors
+    start with the field's label ("Results (k): Ensure ..."), the form's own stand alone."""
+    messages = []
+    for name, errors in form.errors.items():
+        label = form[name].label if name in form.fields else None
+        messages += [f"{label}: {message}" if label else message for message in errors]
+    return messages
 
 
 def current_choice(form, name: str, valid, default: str) -> str:
@@ -114,13 +119,3 @@ class ImageSearchForm(SearchParamsForm):
     @property
     def too_large(self) -> bool:
         return any(e.code == "too_large" for e in self.errors.as_data().get("image", []))
-
-
-
-
-
-
-# --- training ----------------------------------------------------------------------------
-
-
-

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from retrieval.core.evaluation import EvaluationTask, InvalidOptions, positive_int
+from retrieval.core.evaluation import EvaluationTask, InvalidOptions, positive_int, progress_iter
 from retrieval.core.runtime import engine, serving_checkpoint_path
 from retrieval.degraded.services import enhancers, robust_checkpoint_path
 from retrieval.engine.config import METRICS
@@ -113,8 +113,10 @@ def degrade_each(images: np.ndarray, degradation: str, params: dict, seed: int) 
     """Each query degraded with its own generator, seeded by (seed, its position): a query is
     degraded the same way whatever --queries says."""
     params = validate_params(degradation, params)
+    if not len(images):
+        return images.copy()
     return np.stack([apply_degradation(image, degradation, params, np.random.default_rng([seed, i]))
-                     for i, image in enumerate(images)]) if len(images) else images.copy()
+                     for i, image in enumerate(progress_iter(images, f"degrading queries ({degradation})"))])
 
 
 def _uint8(images: np.ndarray) -> np.ndarray:

@@ -43,7 +43,7 @@ class DegradedQueryForm(ImageSearchForm):
             error_messages={"invalid_choice": f"%(value)s is not a descriptor; choose one of: {', '.join(DESCRIPTOR_MODES)}."})
         self.fields["example"] = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
         # Read raw in clean(): an object from JSON and the websocket, text from a form.
-        self.fields["params"] = forms.Field(required=False, widget=forms.HiddenInput)
+        self.fields["params"] = forms.Field(label="Parameters", required=False, widget=forms.HiddenInput)
 
     def clean_k(self):
         return self.cleaned_data["k"] or DEFAULT_K

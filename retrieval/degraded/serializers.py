@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from retrieval.core.api import UploadField
 from retrieval.core.forms import DEFAULT_METRIC, METRIC_CHOICES, max_k
 from retrieval.core.serializers import ResultSerializer
 from retrieval.degraded.forms import DEFAULT_DEGRADATION, DEFAULT_K, MAX_SEED
@@ -48,9 +49,10 @@ class DegradedResponseSerializer(serializers.Serializer):
 
 
 class DegradedRequestSerializer(serializers.Serializer):
-    """Schema only: ``DegradedQueryForm`` validates."""
+    """A degraded query: the image (a file, a data URL or a gallery image's id), the degradation and its
+    parameters, the seed and the descriptor."""
 
-    image = serializers.FileField(required=False, help_text="The image (PNG, JPEG, GIF, WebP, BMP, TIFF).")
+    image = UploadField(required=False, help_text="The image (PNG, JPEG, GIF, WebP, BMP, TIFF).")
     image_data = serializers.CharField(required=False, help_text="Or the image as a base64 data: URL.")
     example = serializers.IntegerField(required=False, help_text="Or a gallery image's id.")
     degradation = serializers.ChoiceField(choices=list(DEGRADATIONS), required=False, default=DEFAULT_DEGRADATION)

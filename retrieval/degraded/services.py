@@ -162,6 +162,7 @@ class DegradedOutcome:
     """A degraded query with every hit of every row explained (for responses rendered in one piece)."""
 
     query: DegradedQuery
+    gallery: Gallery
     metric: str
     k: int
     results: dict = field(default_factory=dict)  # row kind -> [core.results.ResultItem]
@@ -175,7 +176,8 @@ def query_arguments(data: dict) -> dict:
 
 def degraded_search(**arguments) -> DegradedOutcome:
     """``degraded_query`` (same arguments) with every hit of every row explained."""
-    outcome = DegradedOutcome(query=degraded_query(**arguments), metric=arguments["metric"], k=arguments["k"])
+    outcome = DegradedOutcome(query=degraded_query(**arguments), gallery=arguments["gallery"],
+                              metric=arguments["metric"], k=arguments["k"])
     for row, item in explained_rows(outcome.query):
         outcome.results.setdefault(row.kind, []).append(item)
     return outcome

@@ -19,7 +19,7 @@ from retrieval.galleries.serializers import (
 from retrieval.models import Gallery, GalleryImage
 
 
-@extend_schema(summary="List galleries")
+@extend_schema(summary="List galleries", description="Every gallery the portal can search, with its classes and size.")
 class GalleryListView(JsonApi, generics.ListAPIView):
     serializer_class = GallerySerializer
     pagination_class = None  # a handful of galleries
@@ -28,7 +28,8 @@ class GalleryListView(JsonApi, generics.ListAPIView):
         return selectors.gallery_list()
 
 
-@extend_schema(summary="One gallery", responses={200: GallerySerializer, **error_responses(404)})
+@extend_schema(summary="One gallery", description="A gallery by its slug: its classes, image counts and index.",
+               responses={200: GallerySerializer, **error_responses(404)})
 class GalleryDetailView(NamedLookup, generics.RetrieveAPIView):
     serializer_class = GallerySerializer
     missing = "There is no gallery called {slug!r}."
@@ -38,7 +39,9 @@ class GalleryDetailView(NamedLookup, generics.RetrieveAPIView):
         return selectors.gallery_list()
 
 
-@extend_schema(summary="A gallery's images, 50 a page", parameters=[ImageListParamsSerializer],
+@extend_schema(summary="A gallery's images, 50 a page",
+               description="The gallery's images in order, filtered by class (`label`) and split when asked.",
+               parameters=[ImageListParamsSerializer],
                responses={200: GalleryImageSerializer(many=True), **error_responses(400, 404)})
 class GalleryImagesView(JsonApi, generics.ListAPIView):
     serializer_class = GalleryImageSerializer
@@ -52,7 +55,8 @@ class GalleryImagesView(JsonApi, generics.ListAPIView):
         return selectors.gallery_images(gallery=gallery, **params.validated_data).select_related("gallery")
 
 
-@extend_schema(summary="One gallery image", responses={200: GalleryImageSerializer, **error_responses(404)})
+@extend_schema(summary="One gallery image", description="A gallery image by id: its class, split and file URL.",
+               responses={200: GalleryImageSerializer, **error_responses(404)})
 class ImageDetailView(NamedLookup, generics.RetrieveAPIView):
     serializer_class = GalleryImageSerializer
     missing = "There is no gallery image with id {pk}."
@@ -64,7 +68,10 @@ class ImageNeighboursView(NamedLookup, generics.GenericAPIView):
     queryset = GalleryImage.objects.select_related("gallery")
     serializer_class = NeighboursResponseSerializer
 
-    @extend_schema(summary="The gallery images closest to one image", parameters=[NeighboursParamsSerializer],
+    @extend_schema(summary="The gallery images closest to one image",
+                   description="The k nearest gallery images to a gallery image (itself left out), closest first, "
+                               "each with its distance and histogram explanation.",
+                   parameters=[NeighboursParamsSerializer],
                    responses={200: NeighboursResponseSerializer, **error_responses(400, 404, 503)})
     def get(self, request, pk: int):
         image = self.get_object()

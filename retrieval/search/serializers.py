@@ -2,12 +2,13 @@
 
 from rest_framework import serializers
 
+from retrieval.core.api import UploadField
 from retrieval.core.forms import METRIC_CHOICES
 from retrieval.core.serializers import NeighboursParamsSerializer, ResultSerializer
 
 
 class QuerySummarySerializer(serializers.Serializer):
-    """The decoded query image (an ``engine.runtime.QueryResult``), as the engine read it."""
+    """The query image as the portal decoded it."""
 
     width = serializers.IntegerField(source="decoded.image.width", help_text="After EXIF rotation.")
     height = serializers.IntegerField(source="decoded.image.height")
@@ -19,7 +20,7 @@ class QuerySummarySerializer(serializers.Serializer):
 
 
 class SearchResponseSerializer(serializers.Serializer):
-    """A ``services.SearchOutcome``."""
+    """The results of an image search, closest first, with the query as it was read."""
 
     gallery = serializers.CharField(source="gallery.slug")
     k = serializers.IntegerField()
@@ -31,6 +32,6 @@ class SearchResponseSerializer(serializers.Serializer):
 
 
 class SearchRequestSerializer(NeighboursParamsSerializer):
-    image = serializers.FileField(required=False, help_text="The query image (PNG, JPEG, GIF, WebP, BMP, TIFF).")
+    image = UploadField(required=False, help_text="The query image (PNG, JPEG, GIF, WebP, BMP, TIFF).")
     image_data = serializers.CharField(required=False, help_text="Or the image as a base64 data: URL.")
     gallery = serializers.SlugField(required=False, help_text="Gallery slug; the default gallery when omitted.")

@@ -17,7 +17,7 @@ import numpy as np
 from django.conf import settings
 from PIL import Image
 
-from retrieval.core.evaluation import EvaluationTask, InvalidOptions, positive_int
+from retrieval.core.evaluation import EvaluationTask, InvalidOptions, positive_int, progress_bar
 from retrieval.core.runtime import engine, serving_checkpoint_path
 from retrieval.engine.config import METRICS
 from retrieval.engine.data import fashion_mnist
@@ -33,7 +33,7 @@ from retrieval.engine.sketch.search import (
     describe_sketches,
     sketch_view,
 )
-from retrieval.sketch.services import sketch_checkpoint_paths, sketch_dir
+from retrieval.sketch.services import sketch_checkpoint_paths, sketch_dir, sketch_pairs_make
 
 log = logging.getLogger(__name__)
 TARGETS = {"image_P@5": 0.92, "sketch_P@5": 0.75}  # the issue's; the paper: 0.774 and 0.445
@@ -134,9 +134,29 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=QUERY_SEED, help="seed of the stroke augmentation of the queries")
 
 
+def sketch_pairs_prepare(*, methods: tuple[str, ...], queries: int | None) -> list[Path]:
+    """Make the test split's sketch pairs the evaluation reads, where they are missing or too
+    few for ``queries`` (all of the split when None), with a progress bar on stderr."""
+    progress = progress_bar
+    if queries is None:  # the whole split: sketch_pairs_make keeps files made from all of it
+        return sketch_pairs_make(methods=methods, splits=("test",), progress=progress)
+    short = tuple(method for method in methods if _pair_count(method) < queries)
+    if not short:
+        return []
+    return sketch_pairs_make(methods=short, splits=("test",), limit=queries, force=True, progress=progress)
+
+
+def _pair_count(method: str) -> int:
+    try:
+        return len(load_pairs(sketch_dir(), method, "test"))
+    except (FileNotFoundError, ValueError, KeyError, OSError):
+        return 0
+
+
 def _run(*, checkpoint, queries, gallery_size, modes, edge_methods, metric, seed, **_) -> dict:
     if gallery_size is not None and gallery_size < max(DEFAULT_KS):
         raise InvalidOptions(f"--gallery-size must be at least {max(DEFAULT_KS)} (the largest k)")
+    sketch_pairs_prepare(methods=tuple(edge_methods or EDGE_METHODS), queries=queries)
     return sketch_evaluate(checkpoint=checkpoint, queries=queries, gallery_size=gallery_size,
                            modes=tuple(modes or SKETCH_MODES), edges=tuple(edge_methods or EDGE_METHODS),
                            metric=metric, seed=seed)

@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from retrieval.core.api import UploadField
 from retrieval.core.forms import METRIC_CHOICES
 from retrieval.core.presenters import png_data_url
 from retrieval.core.serializers import ResultSerializer
@@ -20,7 +21,7 @@ class SketchSummarySerializer(serializers.Serializer):
 
 
 class SketchSearchResponseSerializer(serializers.Serializer):
-    """A ``sketch_services.SketchOutcome``."""
+    """The results of a sketch search, with what the portal made of the drawing."""
 
     gallery = serializers.CharField(source="gallery.slug")
     k = serializers.IntegerField()
@@ -62,7 +63,7 @@ class SketchModesResponseSerializer(serializers.Serializer):
 
 
 class SketchSearchRequestSerializer(SearchRequestSerializer):
-    image = serializers.FileField(required=False, help_text="The drawing (PNG or any image): dark lines on light "
+    image = UploadField(required=False, help_text="The drawing (PNG or any image): dark lines on light "
                                                             "paper or the reverse, any size.")
     image_data = serializers.CharField(required=False, help_text="Or the drawing as a base64 data: URL (or bare base64).")
     mode = serializers.ChoiceField(choices=list(SKETCH_MODES), required=False,

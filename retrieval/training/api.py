@@ -49,7 +49,8 @@ def _visible_run(request, pk: int):
     return run
 
 
-@extend_schema(summary="Model families that can be trained, with their options")
+@extend_schema(summary="Model families that can be trained, with their options",
+               description="Each trainable model family with its options: type, default, range and help.")
 class TrainerListView(JsonApi, APIView):
     @extend_schema(responses={200: TrainerSerializer(many=True)})
     def get(self, request):
@@ -65,11 +66,14 @@ class TrainingRunListView(JsonApi, generics.ListAPIView):
     def get_queryset(self):
         return selectors.training_runs(user=self.request.user)
 
-    @extend_schema(summary="Training runs, newest first (public ones unless you are staff)")
+    @extend_schema(summary="Training runs, newest first (public ones unless you are staff)",
+                   description="Runs with their status, progress, metrics and checkpoint, 50 a page.")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(summary="Start a training run (staff); it is queued behind any running one",
+                   description="The family and its options; invalid options are refused with a message per option "
+                               "before anything starts.",
                    request=TrainingRunCreateSerializer, responses={201: TrainingRunDetailSerializer, **error_responses(400, 403)})
     def post(self, request):
         if not isinstance(request.data, Mapping):
@@ -84,6 +88,7 @@ class TrainingRunListView(JsonApi, generics.ListAPIView):
 
 
 @extend_schema(summary="One training run, with its loss curve",
+               description="A run with its configuration, per-epoch metrics, final evaluation and loss curve.",
                responses={200: TrainingRunDetailSerializer, **error_responses(404)})
 class TrainingRunDetailView(JsonApi, APIView):
     def get(self, request, pk: int):
@@ -104,12 +109,15 @@ class _RunAction(JsonApi, APIView):
 
 
 @extend_schema(summary="Cancel a run (staff): a queued one at once, a running one at its next step",
+               description="Answers 409 when the run has already ended.",
                request=None, responses={202: TrainingRunSerializer, **error_responses(403, 404, 409)})
 class TrainingRunCancelView(_RunAction):
     run_action = training_services.training_run_cancel
 
 
 @extend_schema(summary="Activate a finished descriptor run (staff): index the gallery with it, then serve it",
+               description="Searches keep using the serving model until the new index is built and loaded; 409 "
+                           "when the run is not a finished descriptor run.",
                request=None, responses={202: TrainingRunSerializer, **error_responses(403, 404, 409)})
 class TrainingRunActivateView(_RunAction):
     run_action = training_services.training_run_activate
