@@ -303,12 +303,14 @@
   // (Only a stored drawing, ?q=: the traced example is the underlay, never the drawing.)
   if (live.state.queryImage && new URLSearchParams(window.location.search).has("q")) restoreDrawing(live.state.queryImage);
 
-  // ?trace=<gallery image id> (the gallery's "sketch over it"): that image under the canvas.
+  // ?trace=<gallery image id> (the gallery page's "sketch over it"): that image under the canvas.
   const traceWith = (option) => {
     traceSelect.value = option.value;
     traceSelect.dispatchEvent(new Event("change", { bubbles: true }));
   };
-  const traced = new URLSearchParams(window.location.search).get("trace");
+  // (A drawing's own link names what it traced as ?example=.)
+  const linkParams = new URLSearchParams(window.location.search);
+  const traced = linkParams.get("trace") || linkParams.get("example");
   if (traceSelect && /^\d+$/.test(traced || "")) {
     const known = [...traceSelect.options].find((option) => option.value === traced);
     if (known) traceWith(known);
