@@ -205,7 +205,8 @@
       image.removeAttribute("width");
       image.removeAttribute("height");
       const label = document.createElement("span");
-      label.textContent = `#${card.dataset.rank} ${card.querySelector(".label").textContent.replace("✓", "").trim()}`;
+      label.textContent = card.querySelector(".label").textContent.replace("✓", "").trim();
+      item.title = `#${card.dataset.rank} ${label.textContent}`;
       item.append(image, label);
       item.classList.toggle("same-class", Boolean(card.querySelector(".match")));
       return item;
