@@ -10,6 +10,10 @@ from retrieval.engine.images import encode_png
 from retrieval.engine.runtime import QueryResult
 
 CHANNEL_COLOURS = {"R": "#e5484d", "G": "#30a46c", "B": "#3e63dd", "I": "#6f6e77"}
+CHANNEL_NAMES = {"R": "red", "G": "green", "B": "blue", "I": "intensity"}
+NICE_SHARES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+# Room around the plot for the tick labels (left: y, bottom: x), in the chart's own units.
+CHART_MARGIN = {"left": 34, "right": 6, "top": 6, "bottom": 18}
 PREVIEW_SIDE = 256
 
 
@@ -31,18 +35,45 @@ def query_preview(query: QueryResult) -> dict:
 
 
 
-def histogram_polylines(query: Histogram, result: Histogram, width: int, height: int) -> list[dict]:
-    """SVG polyline points for each channel of both histograms, on one shared square-root y
-    scale: a dominant background bin would otherwise flatten every other bin to the axis."""
+def _share_label(share: float) -> str:
+    return f"{share * 100:g}%"
+
+
+def histogram_polylines(query: Histogram, result: Histogram, width: float, height: float,
+                        *, left: float = 0, top: float = 0) -> list[dict]:
+    """SVG polyline points for each channel of both histograms in a ``width`` x ``height``
+    plot at (``left``, ``top``), on one shared square-root y scale: a dominant background
+    bin would otherwise flatten every other bin to the axis."""
     peak = np.sqrt(max(float(query.values.max()), float(result.values.max()), 1e-9))
     step = width / max(query.bins - 1, 1)
+    base = top + height
 
     def points(row) -> str:
-        return " ".join(f"{i * step:.1f},{height - np.sqrt(v) / peak * (height - 2):.1f}" for i, v in enumerate(row))
+        return " ".join(f"{left + i * step:.1f},{base - np.sqrt(v) / peak * (height - 2):.1f}" for i, v in enumerate(row))
 
-    return [{"channel": ch, "colour": CHANNEL_COLOURS[ch], "query": points(query.values[c]),
-             "query_area": f"0,{height} {points(query.values[c])} {width},{height}", "result": points(result.values[c])}
+    return [{"channel": ch, "name": CHANNEL_NAMES[ch], "colour": CHANNEL_COLOURS[ch], "query": points(query.values[c]),
+             "query_area": f"{left},{base} {points(query.values[c])} {left + width},{base}", "result": points(result.values[c])}
             for c, ch in enumerate(query.channels)]
+
+
+def histogram_chart(query: Histogram, result: Histogram, distance: float, *, width: int = 240, height: int = 120) -> dict:
+    """Everything ``_histogram.html`` draws: both histograms per channel, the axes with a few
+    ticks (bin value 0-255 on x; share of pixels on y, square-root scale), the legend."""
+    m = CHART_MARGIN
+    plot_w, plot_h = width - m["left"] - m["right"], height - m["top"] - m["bottom"]
+    base = m["top"] + plot_h
+    peak = max(float(query.values.max()), float(result.values.max()), 1e-9)
+    top_tick = max([share for share in NICE_SHARES if share <= peak] or [peak])
+    y_ticks = [{"y": round(base - np.sqrt(share / peak) * (plot_h - 2), 1), "label": _share_label(share) if share else "0"}
+               for share in (0.0, top_tick / 4, top_tick)]
+    x_ticks = [{"x": round(m["left"] + value / 255 * plot_w, 1), "label": str(value), "anchor": anchor}
+               for value, anchor in ((0, "start"), (128, "middle"), (255, "end"))]
+    channels = [{"name": CHANNEL_NAMES[ch], "short": ch, "colour": CHANNEL_COLOURS[ch]} for ch in query.channels]
+    return {"lines": histogram_polylines(query, result, plot_w, plot_h, left=m["left"], top=m["top"]),
+            "width": width, "height": height, "distance": distance, "left": m["left"], "right": width - m["right"],
+            "top": m["top"], "base": base, "x_ticks": x_ticks, "y_ticks": y_ticks, "label_y": height - 4,
+            "channels": channels,
+            "channel_names": "intensity" if query.channels == ("I",) else ", ".join(query.channels)}
 
 
 # --- training --------------------------------------------------------------------------

@@ -1,15 +1,14 @@
 from django import template
 
-from retrieval.core.presenters import histogram_polylines
+from retrieval.core.presenters import histogram_chart as chart_context
 
 register = template.Library()
 
 
 @register.inclusion_tag("retrieval/_histogram.html")
-def histogram_chart(query, result, distance, width=168, height=56):
-    """Query (filled) and result (dashed) histograms overlaid, per channel, with their distance."""
-    return {"lines": histogram_polylines(query, result, width, height), "width": width, "height": height,
-            "distance": distance, "channels": "".join(query.channels)}
+def histogram_chart(query, result, distance, width=240, height=120):
+    """Query (filled) and result (dashed) histograms overlaid, per channel, with axes, legend and their distance."""
+    return chart_context(query, result, distance, width=width, height=height)
 
 
 @register.filter

@@ -19,8 +19,6 @@
   const fileInput = $("id_image");
   const dataField = $("id_image_data");
   const exampleField = $("id_example");
-  const indicator = $("live-indicator");
-  const announcer = $("sketch-state");
   const SIDE = 280;  // the canvas's drawing space, in CSS pixels at full size
   const DEBOUNCE_MS = 250;
   const QUERY_FIELDS = ["k", "metric", "mode", "gallery"];
@@ -143,75 +141,81 @@
     redraw();
   };
 
-  // --- searching -----------------------------------------------------------------------
-  let socket = null;
+  // --- searching (static/js/live.js sends it and follows the results) -----------------
   let timer = null;
-  let dropStale = false;  // after a clear: results still in flight are not shown
-  let sendFile = false;  // the next post carries the chosen file, not the canvas
+  let sendFile = false;  // the query is a file as chosen (one the browser cannot show), not the canvas
 
-  const announce = (text) => { announcer.textContent = text; };
-  Portal.trackLiveSocket(indicator, (live) => { socket = live; });
-  document.body.addEventListener("htmx:wsBeforeMessage", (e) => { if (dropStale) e.preventDefault(); });
-  document.body.addEventListener("htmx:wsAfterMessage", (e) => {
-    if (/class="status done"|<p>/.test(e.detail.message)) announce("");  // results or an error are shown
-  });
-
-  const params = () => {
-    const data = new FormData(form);
-    const values = Object.fromEntries(QUERY_FIELDS.map((name) => [name, data.get(name)]));
-    return { ...values, example: exampleField.value || null };
-  };
   // The query is the canvas: the hidden field carries it in a form post too.
   const prepare = () => {
+    if (sendFile) return;
     dataField.value = exportDataUrl();
     fileInput.value = "";
   };
-  // Send the drawing over the websocket; false when there is no live socket.
-  const searchLive = () => {
-    if (!socket) return false;
-    dropStale = false;
-    socket.send(JSON.stringify({ type: "sketch", image: dataField.value, ...params() }));
-    announce("Searching…");
-    return true;
-  };
+  const live = Live.page({
+    form, results: "sketch-results", empty: "The canvas is empty: draw to search.",
+    message: () => {
+      prepare();
+      const data = new FormData(form);
+      const values = Object.fromEntries(QUERY_FIELDS.map((name) => [name, data.get(name)]));
+      return { type: "sketch", image: dataField.value, ...values, example: exampleField.value || null };
+    },
+  });
+  form.addEventListener("htmx:confirm", prepare);
+  let drawnSince = false;  // a query ran for this drawing: later strokes refine it (replace, not push)
   const search = () => {
     clearTimeout(timer);
     prepare();
-    if (!searchLive()) htmx.trigger(form, "submit");
+    live.run(drawnSince ? "replace" : "push");
+    drawnSince = true;
   };
   const scheduleSearch = () => {
     clearTimeout(timer);
     timer = setTimeout(search, DEBOUNCE_MS);
   };
-  const showEmpty = () => {
-    clearTimeout(timer);
-    dropStale = true;
-    $("sketch-results").innerHTML = '<div class="empty-state"><p>The canvas is empty: draw to search.</p></div>';
-    $("form-errors").replaceChildren();
-  };
 
-  function changed(message) {
+  function changed(message, { run = true } = {}) {
     undoButton.disabled = !history.length;
     redoButton.disabled = !undone.length;
     clearButton.disabled = !hasDrawing();
+    if (!run) return;
     if (hasDrawing()) {
+      sendFile = false;
       scheduleSearch();
-      if (message) announce(message);
+      if (message) live.announce(message);
     } else {
-      showEmpty();
-      announce(history.length ? "Canvas cleared" : "Nothing drawn");
+      clearTimeout(timer);
+      drawnSince = false;
+      live.discard();
+      live.announce(history.length ? "Canvas cleared" : "Nothing drawn");
     }
   }
 
-  // With a live socket, the websocket carries the query instead of the form post.
-  form.addEventListener("htmx:confirm", (e) => {
-    if (!sendFile) prepare();
-    sendFile = false;
-    if (searchLive()) e.preventDefault();
-  });
+  // The mode, k, the metric or the gallery changed: the same drawing, searched again.
   form.addEventListener("change", (e) => {
     if (QUERY_FIELDS.includes(e.target.name) && hasDrawing()) scheduleSearch();
   });
+
+  // --- the results strip: on phones, the latest results right under the canvas -------------
+  const strip = $("sketch-strip");
+  const fillStrip = () => {
+    const cards = [...document.querySelectorAll("#result-grid .result-card")].slice(0, 10);
+    strip.replaceChildren(...cards.map((card) => {
+      const item = document.createElement("li");
+      const image = card.querySelector(".thumb img").cloneNode();
+      image.removeAttribute("width");
+      image.removeAttribute("height");
+      const label = document.createElement("span");
+      label.textContent = card.querySelector(".label").textContent.replace("✓", "").trim();
+      item.title = `#${card.dataset.rank} ${label.textContent}`;
+      item.append(image, label);
+      item.classList.toggle("same-class", Boolean(card.querySelector(".match")));
+      return item;
+    }));
+    strip.classList.toggle("empty", !cards.length);
+  };
+  new MutationObserver((changes) => { if (changes.some((c) => !strip.contains(c.target))) fillStrip(); })
+    .observe(form.closest(".sketch-page"), { childList: true, subtree: true });
+  fillStrip();
 
   // --- tools -----------------------------------------------------------------------------
   const showBrush = () => { $("brush-size-value").textContent = `${brush.value} px`; };
@@ -262,14 +266,64 @@
     image.onerror = async () => {
       // Not an image the browser can show: send the file as it is; the server says what is wrong.
       URL.revokeObjectURL(url);
-      dataField.value = await Portal.readAsDataUrl(file);
-      if (!searchLive()) {
-        sendFile = true;
-        htmx.trigger(form, "submit");
-      }
+      dataField.value = await Live.readAsDataUrl(file);
+      sendFile = true;
+      live.run("push");
     };
     image.src = url;
   });
+
+  // --- opened from a link -------------------------------------------------------------------
+  // The linked drawing goes back on the canvas (its ink only, so a tracing image still shows
+  // through); its results are on the page already, so nothing is searched until it changes.
+  const inkOnly = (image) => {
+    const out = document.createElement("canvas");
+    out.width = out.height = SIDE;
+    const o = out.getContext("2d");
+    o.drawImage(image, 0, 0, SIDE, SIDE);
+    const pixels = o.getImageData(0, 0, SIDE, SIDE);
+    for (let i = 0; i < pixels.data.length; i += 4) {
+      const d = pixels.data;
+      const ink = 255 - (d[i] + d[i + 1] + d[i + 2]) / 3;
+      d[i] = d[i + 1] = d[i + 2] = 0;
+      d[i + 3] = Math.round(ink * d[i + 3] / 255);
+    }
+    o.putImageData(pixels, 0, 0);
+    return out;
+  };
+  const restoreDrawing = (url) => {
+    const image = new Image();
+    image.onload = () => {
+      history.push({ kind: "image", image: inkOnly(image), x: 0, y: 0, w: SIDE, h: SIDE });
+      redraw();
+      drawnSince = true;
+      changed(null, { run: false });
+    };
+    image.src = url;
+  };
+  // (Only a stored drawing, ?q=: the traced example is the underlay, never the drawing.)
+  if (live.state.queryImage && new URLSearchParams(window.location.search).has("q")) restoreDrawing(live.state.queryImage);
+
+  // ?trace=<gallery image id> (the gallery page's "sketch over it"): that image under the canvas.
+  const traceWith = (option) => {
+    traceSelect.value = option.value;
+    traceSelect.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+  // (A drawing's own link names what it traced as ?example=.)
+  const linkParams = new URLSearchParams(window.location.search);
+  const traced = linkParams.get("trace") || linkParams.get("example");
+  if (traceSelect && /^\d+$/.test(traced || "")) {
+    const known = [...traceSelect.options].find((option) => option.value === traced);
+    if (known) traceWith(known);
+    else {
+      fetch(`/api/images/${traced}/`).then((r) => (r.ok ? r.json() : Promise.reject(r.status))).then((image) => {
+        const option = new Option(`${image.label_name} #${image.id}`, String(image.id));
+        option.dataset.url = image.image_url;
+        traceSelect.add(option);
+        traceWith(option);
+      }).catch(() => {});
+    }
+  }
 
   fitResolution();
   window.addEventListener("resize", () => {

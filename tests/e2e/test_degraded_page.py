@@ -1,9 +1,11 @@
 """Degrade an image in real headless Chromium and see three rows of results stream in."""
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.support.degraded import degraded_ready
-from tests.support.pages import GalleryPageInBrowser
+from tests.support.pages import GalleryPageInBrowser, needs_query_links
 
 
 class DegradedPageInBrowser(GalleryPageInBrowser):
@@ -49,3 +51,19 @@ class DegradedPageInBrowser(GalleryPageInBrowser):
         expect(page.locator("#degraded-grid-enhanced .result-card")).to_have_count(5)
         expect(page.locator(".degraded-summary")).to_contain_text("Salt-and-pepper noise")
         context.close()
+
+    @needs_query_links
+    def test_a_slider_setting_is_in_the_link_and_survives_a_reload(self):
+        page = self.open_live()
+        page.locator(".example").nth(2).click()
+        expect(page.locator(".degraded-row")).to_have_count(3)
+        expect(page).to_have_url(re.compile(r"[?&]example=\d+"))
+        entries = page.evaluate("history.length")
+        page.locator("#id_gaussian-sigma").fill("0.4")  # a tweak: replaces the history entry
+        expect(page.locator(".degraded-summary")).to_contain_text("sigma 0.4")
+        expect(page).to_have_url(re.compile(r"gaussian-sigma=0\.4"))
+        assert page.evaluate("history.length") == entries
+        page.reload()
+        expect(page.locator(".degraded-summary")).to_contain_text("sigma 0.4")
+        expect(page.locator(".example.selected")).to_have_count(1)
+        expect(page.locator("#id_gaussian-sigma")).to_have_value("0.4")

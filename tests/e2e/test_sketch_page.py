@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.conftest import tiny_sketch_models
-from tests.support.pages import GalleryPageInBrowser
+from tests.support.pages import GalleryPageInBrowser, needs_query_links
 from tests.support.sketches import tshirt_png
 
 # Strokes in canvas coordinates (0-280): a T-shirt's body, then its sleeves.
@@ -135,3 +135,53 @@ class SketchPageInBrowser(GalleryPageInBrowser):
         expect(page.locator("#result-grid .result-card")).to_have_count(10)
         expect(page.locator("#sketch-generated")).to_be_visible()
         context.close()
+
+    def in_viewport(self, page: Page, selector: str) -> bool:
+        box = page.locator(selector).bounding_box()
+        size = page.viewport_size
+        return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0 \
+            and box["x"] + box["width"] <= size["width"]
+
+    def test_on_a_phone_the_latest_results_stay_in_view_while_drawing(self):
+        page = self.open(self.phone())
+        expect(page.locator(".keyboard-hint")).to_be_hidden()  # no keyboard on a touch screen
+        self.draw(BODY, page)
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        strip = page.locator("#sketch-strip li")
+        expect(strip).to_have_count(10)
+        assert self.in_viewport(page, "#sketch-canvas") and self.in_viewport(page, "#sketch-strip")
+        # The next stroke updates the strip in place, the canvas still in view.
+        first = strip.first.locator("img").get_attribute("src")
+        self.draw(SLEEVES, page)
+        expect(page.locator("#results-announcer")).to_contain_text("10 results")
+        assert self.in_viewport(page, "#sketch-canvas") and self.in_viewport(page, "#sketch-strip")
+        assert first  # the strip shows images, not just ranks
+        # The full results use two columns on a phone.
+        columns = page.locator("#result-grid").evaluate("el => getComputedStyle(el).gridTemplateColumns.split(' ').length")
+        assert columns == 2
+
+    def test_a_trace_link_preselects_the_tracing_image(self):
+        example = self.gallery.images.filter(split="test").order_by("source_index")[3]
+        self.page.goto(f"{self.live_server_url}/sketch/?trace={example.pk}")
+        expect(self.page.locator("#trace-select")).to_have_value(str(example.pk))
+        expect(self.page.locator("#sketch-underlay")).to_be_visible()
+        # Any gallery image (the gallery page links "sketch over it"), not only the examples.
+        other = self.gallery.images.filter(split="train").order_by("source_index").first()
+        self.page.goto(f"{self.live_server_url}/sketch/?trace={other.pk}")
+        expect(self.page.locator("#trace-select")).to_have_value(str(other.pk))
+        expect(self.page.locator("#sketch-underlay")).to_have_attribute("src", re.compile(r"\.png$"))
+
+    @needs_query_links
+    def test_a_drawings_link_puts_it_back_on_the_canvas(self):
+        page = self.open()
+        self.draw(BODY)
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        expect(page).to_have_url(re.compile(r"[?&]q=\w+"))
+        top = page.locator("#result-grid .result-card .thumb").first.get_attribute("href")
+        page.reload()
+        expect(page.locator("#result-grid .result-card")).to_have_count(10)
+        assert page.locator("#result-grid .result-card .thumb").first.get_attribute("href") == top
+        expect(page.locator("#tool-clear")).to_be_enabled()  # the drawing is back, and undoable
+        ink = page.locator("#sketch-canvas").evaluate(
+            "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 === 3 && v > 0).length")
+        assert ink > 100
