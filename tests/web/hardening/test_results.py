@@ -39,3 +39,18 @@ def test_explain_hits_yields_every_hit_with_one_query_histogram(gallery, query_p
     assert [item.rank for item in items] == [1, 2, 3, 4, 5]
     assert len({id(item.query_histogram) for item in items}) == 1  # computed once, shared
     assert all(0 <= item.histogram_distance <= 1 for item in items)
+
+
+@pytest.mark.parametrize("query_mode", ["L", "RGB"])
+def test_cached_gallery_histograms_explain_as_a_fresh_open_does(gallery, query_mode):
+    from retrieval.core.results import gallery_histograms, open_gallery_image
+
+    name = gallery.images.filter(split="train").first().file.name
+    rng = np.random.default_rng(2)
+    query = QueryHistograms(Image.fromarray(rng.integers(0, 255, (28, 28, 3), dtype=np.uint8), "RGB").convert(query_mode))
+    fresh = query.compare(open_gallery_image(name))
+    for _ in range(2):  # computed, then from the cache
+        cached = query.compare_gallery(name)
+        np.testing.assert_array_equal(cached[1].values, fresh[1].values)
+        assert cached[2] == fresh[2] and cached[1].channels == fresh[1].channels
+    assert gallery_histograms.cache_info().hits >= 1
