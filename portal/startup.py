@@ -37,6 +37,8 @@ def after_serving() -> None:
     if not settings.RETRIEVAL["WARM_AT_STARTUP"]:
         return
     warm_runtime()
+    if not settings.RETRIEVAL["BACKGROUND_INDEXES"]:
+        return
     try:
         build_background_indexes(checkpoints=[robust_checkpoint_path()])
     finally:

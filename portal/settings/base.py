@@ -216,6 +216,8 @@ RETRIEVAL = {
     "RUN_STALE_AFTER_S": 900,
     # Folders of the datasets trainers name (TrainerSpec.dataset), besides Fashion-MNIST.
     "DATASETS": {"sketch-pairs": VAR_DIR / "sketches"},
+    # The server builds indexes search does not need at once (the robust one) after it starts.
+    "BACKGROUND_INDEXES": env_flag("PORTAL_BACKGROUND_INDEXES", True),
     # Admission (retrieval.core.admission): images over HEAVY_PIXELS or HEAVY_BYTES decode at most
     # HEAVY_SLOTS at a time with HEAVY_QUEUE waiting; smaller ones SLOTS / QUEUE; beyond: 503.
     "ADMISSION": {"HEAVY_PIXELS": 4_000_000, "HEAVY_BYTES": 2 * 1024 * 1024, "HEAVY_SLOTS": 2, "HEAVY_QUEUE": 16,
