@@ -30,7 +30,7 @@ serve:
 	if [ "$(PROCESSES)" -gt 1 ]; then \
 		$(PY) -m portal.serve --host $(HOST) --port $(PORT) --processes $(PROCESSES); \
 	else \
-		MALLOC_ARENA_MAX=2 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket_max_message_size $(WS_MAX_MESSAGE) \
+		MALLOC_ARENA_MAX=2 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_MESSAGE) \
 			portal.asgi:application; \
 	fi
 

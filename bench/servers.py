@@ -41,7 +41,7 @@ def daphne_servers(processes: int = 1, *, env: dict | None = None, timeout_s: fl
             output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
             outputs.append(output)
             servers.append(subprocess.Popen(
-                [str(daphne), "--fd", str(listener.fileno()), "--websocket_max_message_size", str(WS_MAX_MESSAGE),
+                [str(daphne), "--fd", str(listener.fileno()), "--websocket-max-message-size", str(WS_MAX_MESSAGE),
                  "portal.asgi:application"], cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
                 pass_fds=(listener.fileno(),)))
         wait_until_searching(port, servers, outputs, timeout_s, probe)

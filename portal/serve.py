@@ -28,7 +28,7 @@ def main() -> int:
     listener.bind((args.host, args.port))
     listener.listen(1024)
     daphne = str(Path(sys.executable).parent / "daphne")
-    command = [daphne, "--fd", str(listener.fileno()), "--websocket_max_message_size", str(WS_MAX_MESSAGE),
+    command = [daphne, "--fd", str(listener.fileno()), "--websocket-max-message-size", str(WS_MAX_MESSAGE),
                "portal.asgi:application"]
     env = {"MALLOC_ARENA_MAX": "2", **os.environ}
     servers = [subprocess.Popen(command, pass_fds=(listener.fileno(),), env=env) for _ in range(args.processes)]
