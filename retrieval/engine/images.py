@@ -77,9 +77,8 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side:
         if width * height > max_pixels:
             raise ImageTooLarge(_too_large_message((width, height), max_pixels))
         fmt, frames = img.format or "unknown", getattr(img, "n_frames", 1)
-        orientation = _orientation(img)
         with _decode_gate(width * height, len(data)):
-            img = _load_bounded(img, (width, height), max_side)
+            img, orientation = _load_bounded(img, (width, height), max_side)
             img = _transpose(img, orientation)
             img = _to_display_mode(img)
     if orientation in _SWAPS:
@@ -96,16 +95,18 @@ def _open(data: bytes) -> Image.Image:
         raise InvalidImage("This file is not an image the portal can read (PNG, JPEG, GIF, WebP, BMP, TIFF).") from None
 
 
-def _load_bounded(img: Image.Image, size: tuple[int, int], max_side: int | None) -> Image.Image:
+def _load_bounded(img: Image.Image, size: tuple[int, int], max_side: int | None) -> tuple[Image.Image, int]:
     """The first frame, decoded at (about) the smallest size whose sides are >= ``max_side``'s
-    bound, then shrunk to fit it."""
+    bound, then shrunk to fit it; and its EXIF orientation, read once the pixels are decoded
+    (a PNG's EXIF may follow its pixels: asking before would decode the image a second time)."""
     try:
         img.seek(0)
         if max_side and max(size) > max_side and img.format == "JPEG":
             scale = max_side / max(size)
             img.draft(img.mode, (max(1, round(size[0] * scale)), max(1, round(size[1] * scale))))
         img.load()
-        return _shrink(img, max_side) if max_side else img
+        orientation = _orientation(img)
+        return (_shrink(img, max_side) if max_side else img), orientation
     except Image.DecompressionBombError:
         raise ImageTooLarge(_too_large_message(size, DEFAULT_MAX_PIXELS)) from None
     except (OSError, ValueError, SyntaxError, EOFError):
