@@ -1,17 +1,9 @@
-"""Exact vector index with its gallery ids, labels and provenance, stored as one file.
+"""FAISS vector index with its gallery ids, labels and provenance, stored as one file.
 
 The file is written atomically and carries the identity of the checkpoint whose
 descriptors it holds; ``VectorIndex.load`` refuses to pair it with another checkpoint.
 FAISS indexes are not safe to add to while searching, so an index is never mutated after
 ``build``: a rebuilt index is a new object that the runtime swaps in.
-
-How a search runs (measured on this 2-core CPU, 60,000 x 128: bench/search_latency.py):
-FAISS's flat search costs about 5 ms for one query, and is limited by reading 30 MB of
-float32 vectors. A few queries (a page's query, a degraded query's three rows) are
-answered by ``_Scan`` instead: one pass over a half-precision copy (15 MB, which stays in
-this CPU's 32 MB cache) picks the best few hundred candidates, which are then ranked by
-their exact float32 distances, so the answer is FAISS's (ties aside) in about a third of
-the time. Large batches (evaluation) go to FAISS, whose blocked matrix products win there.
 """
 
 import json
@@ -20,15 +12,12 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-import torch
 
 from .config import METRICS
 from .errors import IndexMismatch
 from .fileio import atomic_path
 
 FORMAT_VERSION = 1
-SCAN_MAX_QUERIES = 16  # more queries at once: FAISS
-SCAN_MAX_ABS = 1000.0  # vectors beyond this would lose too much in half precision: FAISS
 
 
 @dataclass(frozen=True)
@@ -56,8 +45,6 @@ class VectorIndex:
         flat_ip.add(normalised)
         self._cpu = {"l2": flat_l2, "cosine": flat_ip}
         self._search_index = {m: _maybe_to_gpu(ix) if gpu else ix for m, ix in self._cpu.items()}
-        usable = not gpu and len(self._vectors) and float(np.abs(self._vectors).max()) < SCAN_MAX_ABS
-        self._scan = _Scan(self._vectors, normalised) if usable else None
 
     @classmethod
     def build(cls, vectors: np.ndarray, ids: np.ndarray, labels: np.ndarray, meta: dict, *, gpu: bool = False) -> "VectorIndex":
@@ -87,11 +74,6 @@ class VectorIndex:
             empty = np.zeros((len(queries), 0))
             return SearchHits(ids=empty.astype(np.int64), distances=empty.astype(np.float32), labels=empty.astype(np.int64))
         k = max(1, min(int(k), len(self)))
-        if self._scan is not None and len(queries) <= SCAN_MAX_QUERIES and np.abs(queries).max() < SCAN_MAX_ABS:
-            rows = [self._scan.search(query, k, metric) for query in queries]
-            positions = np.stack([r[0] for r in rows])
-            distances = np.stack([r[1] for r in rows]).astype(np.float32)
-            return SearchHits(ids=self.ids[positions], distances=distances, labels=self.labels[positions])
         if metric == "cosine":
             queries = queries.copy()
             faiss.normalize_L2(queries)
@@ -125,39 +107,6 @@ class VectorIndex:
                 )
             flat = faiss.deserialize_index(data["index"])
             return cls(flat, data["ids"], data["labels"], meta, gpu=gpu)
-
-
-class _Scan:
-    """Exact k nearest neighbours of one query: a half-precision pass for candidates, then
-    exact float32 distances of the candidates only."""
-
-    def __init__(self, vectors: np.ndarray, normalised: np.ndarray):
-        self.vectors, self.unit = vectors, normalised
-        self.half = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float16))
-        self.unit_half = torch.from_numpy(np.ascontiguousarray(normalised, dtype=np.float16))
-        self.squares = (vectors.astype(np.float64) ** 2).sum(1).astype(np.float32)
-
-    def candidates(self, k: int) -> int:
-        # Half precision moves a score by about 1e-3 of its size: keep a generous margin of
-        # near-ties, re-ranked exactly below.
-        return min(len(self.vectors), max(4 * k, k + 64))
-
-    @torch.inference_mode()
-    def search(self, query: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
-        if metric == "cosine":
-            query = query / max(float(np.linalg.norm(query)), 1e-12)
-            approx = -torch.mv(self.unit_half, torch.from_numpy(query.astype(np.float16))).numpy()
-        else:
-            dots = torch.mv(self.half, torch.from_numpy(query.astype(np.float16))).numpy()
-            approx = self.squares - 2 * dots.astype(np.float32)
-        m = self.candidates(k)
-        chosen = np.argpartition(approx, m - 1)[:m] if m < len(approx) else np.arange(len(approx))
-        if metric == "cosine":
-            exact = 1.0 - self.unit[chosen] @ query.astype(np.float32)
-        else:
-            exact = np.sqrt(((self.vectors[chosen] - query.astype(np.float32)) ** 2).sum(1))
-        order = np.lexsort((chosen, exact))[:k]  # by distance, ties by gallery position
-        return chosen[order], exact[order]
 
 
 def _maybe_to_gpu(index: faiss.Index) -> faiss.Index:
