@@ -153,9 +153,10 @@ def _load_serving_pair(runtime: Runtime, gallery_slug: str) -> SearchPair:
     pointer = active_pointer(gallery_slug)
     if pointer is None:
         return _load_default_pair(runtime, gallery_slug)
-    if not Path(pointer["index"]).is_file():
+    index = Path(settings.RETRIEVAL["INDEX_DIR"]) / pointer["index"]  # a relative path: in the index folder
+    if not index.is_file():
         raise NotReady(f"The index of the active checkpoint for {gallery_slug!r} is missing: activate it again.")
-    return runtime.load_pair(pointer["checkpoint"], pointer["index"])
+    return runtime.load_pair(pointer["checkpoint"], index)
 
 
 def _load_default_pair(runtime: Runtime, gallery_slug: str) -> SearchPair:
