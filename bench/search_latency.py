@@ -1,6 +1,8 @@
-"""Search latency, indexing throughput, FAISS against numpy, and the HTTP round trip.
+"""Search latency, indexing throughput, FAISS against numpy, the HTTP round trip, throughput
+with many clients, and the ratios of the measured times to this machine's physical limits.
 
-    .venv/bin/python bench/search_latency.py [--queries 1000] [--http-requests 300] [--json]
+    .venv/bin/python bench/search_latency.py [--queries 1000] [--http-requests 300] [--clients 20]
+                                             [--servers 1] [--threads 1] [--skip-indexing] [--json]
 
 Needs the Fashion-MNIST gallery imported and indexed for the serving checkpoint
 (`manage.py migrate && manage.py setup_demo`). Prints one JSON object on stdout (indented
@@ -31,16 +33,21 @@ from django.db import transaction  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from bench import limits  # noqa: E402
 from bench.common import log, summarise  # noqa: E402
-from bench.http_roundtrip import http_roundtrip  # noqa: E402
+from bench.servers import daphne_servers  # noqa: E402
+from bench.throughput import throughput  # noqa: E402
+from retrieval.core.results import explain_hits  # noqa: E402
 from retrieval.core.runtime import engine, serving_pair  # noqa: E402
 from retrieval.engine.data import fashion_mnist  # noqa: E402
 from retrieval.engine.images import encode_png  # noqa: E402
 from retrieval.galleries.services import index_rebuild  # noqa: E402
 from retrieval.models import Gallery  # noqa: E402
 
-TARGET_SERVER_P50_MS = 15.0
-TARGET_HTTP_P50_MS = 50.0
+TARGET_SERVER_P50_MS = 4.0
+TARGET_HTTP_P50_MS = 15.0
+TARGET_SEARCHES_PER_S = 100.0
+TARGET_P99_MS = 300.0
 
 
 def main() -> None:
@@ -58,11 +65,12 @@ def main() -> None:
     log(f"server-side latency: {len(pngs)} queries against {len(pair.index)} items")
     server = server_latency(slug, pngs, k=args.k, metric=args.metric)
     report["server_side"] = with_target(server, server["ms"]["total"]["p50"], TARGET_SERVER_P50_MS)
+    log("physical limits: matmul GMAC/s, memory GB/s, descriptor MACs, recall of the index")
+    report["limits"] = attempt(physical_limits, pair, server, pair.descriptor.describe_arrays(images))
     log("faiss flat against numpy brute force")
     report["faiss_vs_numpy"] = attempt(faiss_vs_numpy, Path(pair.index_path), pair.descriptor.describe_arrays(images), k=args.k)
-    if args.http_requests:
-        http = attempt(http_roundtrip, pngs, requests=args.http_requests, k=args.k, metric=args.metric)
-        report["http"] = with_target(http, http.get("ms", {}).get("p50", float("inf")), TARGET_HTTP_P50_MS)
+    if args.http_requests or args.clients:
+        report.update(attempt(over_http, pngs, args))
     if not args.skip_indexing:  # last: it leaves this process serving a temporary index
         log("indexing throughput (describe every gallery file, build, save to a temporary folder)")
         report["indexing"] = attempt(indexing_throughput, slug, Path(pair.checkpoint_path))
@@ -85,8 +93,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--http-requests", type=int, default=300, help="searches POSTed over HTTP (0: skip)")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--metric", choices=("l2", "cosine"), default="l2")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for torch and FAISS, here and in the server (default: their own choice)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for torch and FAISS, here and in each server (default 1: one core, as served)")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients for the throughput run (0: skip)")
+    parser.add_argument("--throughput-s", type=float, default=20.0, help="how long the throughput run lasts")
+    parser.add_argument("--servers", type=int, default=1, help="daphne processes behind the one port")
     parser.add_argument("--skip-indexing", action="store_true", help="skip the (minutes long) indexing run")
     parser.add_argument("--json", action="store_true", help="print the report on one line")
     return parser.parse_args()
@@ -125,18 +136,82 @@ def with_target(section: dict, p50_ms: float, target_ms: float) -> dict:
 # --- one query, server side: decode + describe + FAISS search ---------------------------
 
 def server_latency(slug: str, pngs: list[bytes], *, k: int, metric: str, warmup: int = 20) -> dict:
-    """``Runtime.search_bytes`` on the serving pair, as the search service calls it, per stage."""
+    """``Runtime.search_bytes`` on the serving pair, as the search service calls it, per stage,
+    then the histogram explanations of its k hits (``explain_hits``, rows read from the database)."""
     runtime, max_pixels = engine(), settings.RETRIEVAL["MAX_PIXELS"]
     for data in pngs[:warmup]:  # the first calls pay for lazy allocations in torch and FAISS
-        runtime.search_bytes(slug, data, k=k, metric=metric, max_pixels=max_pixels)
-    stages = {"decode": [], "describe": [], "search": [], "total": []}
+        result = runtime.search_bytes(slug, data, k=k, metric=metric, max_pixels=max_pixels)
+        list(explain_hits(result.decoded.image, result.hits))
+    stages = {"decode": [], "describe": [], "search": [], "histograms": [], "total": []}
     for data in pngs:
         started = time.perf_counter()
         result = runtime.search_bytes(slug, data, k=k, metric=metric, max_pixels=max_pixels)
+        searched = time.perf_counter()
+        list(explain_hits(result.decoded.image, result.hits))
+        stages["histograms"].append((time.perf_counter() - searched) * 1000)
         stages["total"].append((time.perf_counter() - started) * 1000)
         for stage in ("decode", "describe", "search"):
             stages[stage].append(result.timings_ms[stage])
     return {"queries": len(pngs), "k": k, "metric": metric, "ms": {stage: summarise(v) for stage, v in stages.items()}}
+
+
+# --- the machine's limits, and how close the stages come ---------------------------------
+
+def physical_limits(pair, server: dict, queries: np.ndarray) -> dict:
+    gmacs, gbs = limits.matmul_gmacs(), limits.memory_gbs()
+    macs = limits.descriptor_macs(pair.descriptor)
+    n, d = len(pair.index), pair.index.dim
+    ideal_describe_ms = macs / (gmacs * 1e9) * 1000
+    scanned = {"float32": n * d * 4, "float16 (the scan)": n * d * 2}
+    ideal_scan_ms = {name: size / (gbs * 1e9) * 1000 for name, size in scanned.items()}
+    ms = server["ms"]
+    return {
+        "matmul_gmacs_one_thread": round(gmacs, 1), "memory_read_gbs": round(gbs, 1),
+        "descriptor_macs": macs, "ideal_describe_ms": round(ideal_describe_ms, 3),
+        "describe_p50_over_ideal": round(ms["describe"]["p50"] / ideal_describe_ms, 2),
+        "scan_bytes": scanned, "ideal_scan_ms": {k: round(v, 3) for k, v in ideal_scan_ms.items()},
+        "search_p50_over_ideal_float32_scan": round(ms["search"]["p50"] / ideal_scan_ms["float32"], 2),
+        "recall_at_10_vs_exact_faiss": limits.recall_at_k(pair.index, queries[:1000]),
+    }
+
+
+# --- over HTTP: one client's round trip, then many clients at once ------------------------
+
+def over_http(pngs: list[bytes], args) -> dict:
+    out = {}
+    env = {"PORTAL_SERVER_THREADS": str(args.threads or 1)}
+    with daphne_servers(args.servers, env=env, probe=pngs[0]) as (port, pids):
+        out["servers"] = {"processes": args.servers, "pids": pids, "threads_each": args.threads or 1}
+        if args.http_requests:
+            http = http_sequential(port, pngs, requests=args.http_requests, k=args.k, metric=args.metric)
+            out["http"] = with_target(http, http["ms"]["p50"], TARGET_HTTP_P50_MS)
+        if args.clients:
+            log(f"throughput: {args.clients} clients for {args.throughput_s:.0f} s")
+            run = throughput(port, pngs, clients=args.clients, seconds=args.throughput_s, k=args.k, metric=args.metric)
+            run["target"] = {"searches_per_s": TARGET_SEARCHES_PER_S, "p99_ms": TARGET_P99_MS, "errors": 0,
+                             "met": bool(run["searches_per_s"] >= TARGET_SEARCHES_PER_S and not run["errors"]
+                                         and (run["ms"].get("p99") or 1e9) <= TARGET_P99_MS)}
+            out["throughput"] = run
+    return out
+
+
+def http_sequential(port: int, pngs: list[bytes], *, requests: int, k: int, metric: str, warmup: int = 10) -> dict:
+    import http.client
+
+    from bench.http_roundtrip import Endpoint, post_search
+
+    conn, endpoint = http.client.HTTPConnection("127.0.0.1", port, timeout=60), Endpoint("/api/search/", "JSON API")
+    for i in range(warmup):
+        post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
+    times, errors = [], {}
+    for i in range(requests):
+        started = time.perf_counter()
+        status, _ = post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            errors[str(status)] = errors.get(str(status), 0) + 1
+    conn.close()
+    return {"endpoint": "POST /api/search/", "requests": requests, "k": k, "errors": errors, "ms": summarise(times)}
 
 
 # --- FAISS flat search against a numpy brute force on the same vectors ------------------

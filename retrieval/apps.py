@@ -1,7 +1,6 @@
 from importlib import import_module
 
 from django.apps import AppConfig
-from django.conf import settings
 
 # Each capability with a query kind registers it in <capability>/register.py: one line each.
 QUERY_CAPABILITIES = ("search", "sketch", "degraded")
@@ -14,9 +13,9 @@ class RetrievalConfig(AppConfig):
     def ready(self) -> None:
         for capability in QUERY_CAPABILITIES:
             import_module(f"retrieval.{capability}.register")
-        # The server process loads models and indexes once, here; commands load lazily.
-        # No database access: the engine reads checkpoint and index files only.
-        if settings.RETRIEVAL["WARM_AT_STARTUP"]:
-            from retrieval.core.runtime import warm_runtime
+        # Every decode passes the admission gate. The server process warms its models in a
+        # background thread started by portal.asgi (it answers "warming up" meanwhile);
+        # commands and tests load lazily. No database access here.
+        from retrieval.core import admission
 
-            warm_runtime()
+        admission.install()

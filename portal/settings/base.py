@@ -1,7 +1,10 @@
 """Embedded defaults: SQLite, the in-memory channel layer, FAISS indexes on disk.
 
 Deployment switches come from the environment:
-  PORTAL_SECRET_KEY, PORTAL_DEBUG=0, PORTAL_ALLOWED_HOSTS=a,b
+  PORTAL_SECRET_KEY (default: a key generated once into var/secret_key, mode 0600)
+  PORTAL_DEBUG=1 (development only: tracebacks on error pages), PORTAL_ALLOWED_HOSTS=a,b
+  PORTAL_HTTPS=1 (served over TLS, e.g. behind a proxy that sets X-Forwarded-Proto: secure
+                  cookies, HSTS, redirects to https), PORTAL_ALLOWED_ORIGINS=https://a,https://b
   DATABASE_URL=postgres://user:pass@host:5432/name   (PostgreSQL; needs psycopg)
   REDIS_URL=redis://127.0.0.1:6379/0                  (channels-redis, for several processes)
   PORTAL_TRAINING_WORKER=external                      (training jobs run by `manage.py training_worker`)
@@ -9,6 +12,7 @@ Deployment switches come from the environment:
 """
 
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -21,10 +25,41 @@ def env_flag(name: str, default: bool) -> bool:
     return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
-DEBUG = env_flag("PORTAL_DEBUG", True)
-# The embedded default key only ever serves a local demo; deployments set PORTAL_SECRET_KEY.
-SECRET_KEY = os.environ.get("PORTAL_SECRET_KEY", "insecure-local-demo-key-set-PORTAL_SECRET_KEY-in-production")
+def generated_secret_key(path: Path) -> str:
+    """The key in ``path``, made on first use (set-up): random, readable by its owner only,
+    never committed (var/ is ignored). Created by a hard link, so that two processes starting
+    at once agree on one key and none reads a half-written file."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(50) + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+DEBUG = env_flag("PORTAL_DEBUG", False)  # development: PORTAL_DEBUG=1
+SECRET_KEY = os.environ.get("PORTAL_SECRET_KEY") or generated_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = os.environ.get("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+# Served over TLS (directly, or behind a proxy that sets X-Forwarded-Proto): one switch.
+PORTAL_HTTPS = env_flag("PORTAL_HTTPS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PORTAL_HTTPS else None
+SECURE_SSL_REDIRECT = PORTAL_HTTPS
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PORTAL_HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("PORTAL_HSTS_SECONDS", 31_536_000)) if PORTAL_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = PORTAL_HTTPS
+# Websocket pages from other origins (scheme://host:port) than the portal's own; CSRF trusts them too.
+PORTAL_ALLOWED_ORIGINS = [o for o in os.environ.get("PORTAL_ALLOWED_ORIGINS", "").split(",") if o]
+CSRF_TRUSTED_ORIGINS = PORTAL_ALLOWED_ORIGINS
 
 INSTALLED_APPS = [
     "daphne",
@@ -52,6 +87,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before CSRF, the first middleware that reads the body.
     "portal.middleware.UploadSizeLimitMiddleware",
+    "portal.middleware.MethodAllowlistMiddleware",
+    "portal.middleware.JsonBodyGuardMiddleware",
+    "portal.middleware.WarmingUpMiddleware",
+    "portal.middleware.RetryAfterMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -118,6 +157,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "retrieval.core.api.exception_handler",
+    # JSON nested beyond a depth limit is a 400, not a RecursionError (views that name their
+    # own parser_classes use retrieval.core.parsers.SafeJSONParser in place of JSONParser).
+    "DEFAULT_PARSER_CLASSES": [
+        "retrieval.core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CBIR portal API",
@@ -138,7 +184,13 @@ SPECTACULAR_SETTINGS = {
 # Uploads: requests above this many bytes get 413 before Django reads the body.
 PORTAL_MAX_UPLOAD_BYTES = int(os.environ.get("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES + 1024 * 1024  # sketches arrive as data URLs
-FILE_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES
+# Bodies and uploaded files above 1 MB are spooled to temporary files rather than held in
+# memory while they wait: fifty 10 MB uploads at once must not hold 1 GB of copies.
+FILE_UPLOAD_MAX_MEMORY_SIZE = min(PORTAL_MAX_UPLOAD_BYTES, 1024 * 1024)
+# JSON bodies nested deeper than this are refused with a 400 (portal.middleware, core.parsers).
+PORTAL_MAX_JSON_DEPTH = 32
+# The websocket's largest message: an upload at the limit as a base64 data URL, plus its fields.
+PORTAL_MAX_WS_MESSAGE_BYTES = PORTAL_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024
 
 # Stored queries (retrieval.core.query_store): an uploaded or drawn query image is kept so that
 # its link can be shared, for this many hours after its last use, within these caps.
@@ -178,11 +230,18 @@ RETRIEVAL = {
     "RUN_STALE_AFTER_S": 900,
     # Folders of the datasets trainers name (TrainerSpec.dataset), besides Fashion-MNIST.
     "DATASETS": {"sketch-pairs": VAR_DIR / "sketches"},
+    # The server builds indexes search does not need at once (the robust one) after it starts.
+    "BACKGROUND_INDEXES": env_flag("PORTAL_BACKGROUND_INDEXES", True),
+    # Admission (retrieval.core.admission): images over HEAVY_PIXELS or HEAVY_BYTES decode at most
+    # HEAVY_SLOTS at a time with HEAVY_QUEUE waiting; smaller ones SLOTS / QUEUE; beyond: 503.
+    "ADMISSION": {"HEAVY_PIXELS": 4_000_000, "HEAVY_BYTES": 2 * 1024 * 1024, "HEAVY_SLOTS": 2, "HEAVY_QUEUE": 16,
+                  "SLOTS": 16, "QUEUE": 256, "WAIT_S": 20.0},
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"retrieval": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {"retrieval": {"handlers": ["console"], "level": "INFO"},
+                "portal": {"handlers": ["console"], "level": "INFO"}},
 }

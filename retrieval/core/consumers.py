@@ -14,12 +14,19 @@ fragments and a ``QueryStream`` of result cards (or None).
 """
 
 import asyncio
+import json
+import logging
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
 
+from retrieval.core import parsers
 from retrieval.core.kinds import QUERY_KINDS
+from retrieval.core.runtime import warming
 from retrieval.core.streams import errors_fragment
+
+log = logging.getLogger(__name__)
 
 
 def in_pool(function):
@@ -37,7 +44,33 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
         if self.worker:
             self.worker.cancel()
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Size and nesting are checked before the message is parsed; each problem is said
+        on the socket, which stays open for the next query."""
+        size = len(text_data if text_data is not None else bytes_data or b"")
+        limit = settings.PORTAL_MAX_WS_MESSAGE_BYTES
+        if size > limit:
+            await self.send(text_data=errors_fragment([
+                f"The message is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB "
+                f"(an image of at most {settings.PORTAL_MAX_UPLOAD_BYTES / 1e6:.0f} MB)."]))
+            return
+        if text_data is None:
+            await self.send(text_data=errors_fragment(["Send queries as JSON text messages."]))
+            return
+        problem = parsers.depth_problem(text_data)
+        if problem:
+            await self.send(text_data=errors_fragment([problem]))
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            content = None  # answered as an unknown message
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content, **kwargs):
+        if warming():
+            await self.send(text_data=errors_fragment(["The portal is warming up: try again in a few seconds."]))
+            return
         if not isinstance(content, dict) or content.get("type") not in QUERY_KINDS:
             kinds = " or ".join(f'{{"type": "{kind}", ...}}' for kind in QUERY_KINDS.names())
             await self.send(text_data=errors_fragment([f"Unknown message: expected {kinds}."]))
@@ -45,12 +78,6 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
         self.pending, self.generation = content, self.generation + 1
         if self.worker is None or self.worker.done():
             self.worker = asyncio.create_task(self._drain())
-
-    async def decode_json(self, text_data):
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None
 
     async def _drain(self):
         while self.pending is not None:
@@ -75,3 +102,11 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=card)
         if not self._stale(generation):
             await self.send(text_data=await in_pool(stream.done)(shown))
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any websocket path without a route: refused at the handshake (403), one log line."""
+
+    async def connect(self):
+        log.warning("websocket %s refused: no such path", json.dumps(self.scope.get("path", ""))[:200])
+        await self.close()

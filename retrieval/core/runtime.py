@@ -153,9 +153,10 @@ def _load_serving_pair(runtime: Runtime, gallery_slug: str) -> SearchPair:
     pointer = active_pointer(gallery_slug)
     if pointer is None:
         return _load_default_pair(runtime, gallery_slug)
-    if not Path(pointer["index"]).is_file():
+    index = Path(settings.RETRIEVAL["INDEX_DIR"]) / pointer["index"]  # a relative path: in the index folder
+    if not index.is_file():
         raise NotReady(f"The index of the active checkpoint for {gallery_slug!r} is missing: activate it again.")
-    return runtime.load_pair(pointer["checkpoint"], pointer["index"])
+    return runtime.load_pair(pointer["checkpoint"], index)
 
 
 def _load_default_pair(runtime: Runtime, gallery_slug: str) -> SearchPair:
@@ -178,8 +179,6 @@ def forget_pairs() -> None:
         reset_runtime()
 
 
-
-
 _loaded: dict[str, tuple[tuple, object]] = {}
 
 
@@ -197,15 +196,34 @@ def load_while_unchanged(key: str, paths: list[Path], load: Callable[[], T]) -> 
     return cached[1]
 
 
+# The server process warms in a background thread (portal.asgi) while it already answers:
+# "cold" (nothing asked for a warm-up: commands, tests), "warming", then "ready".
+_warm_state = {"state": "cold"}
 
 
+def begin_warming() -> None:
+    _warm_state["state"] = "warming"
+
+
+def warming() -> bool:
+    """True while the server process is loading its models: queries are answered with a
+    "warming up" 503 meanwhile (``portal.middleware.WarmingUpMiddleware``)."""
+    return _warm_state["state"] == "warming"
 
 
 def warm_runtime() -> None:
     """Configure the server process and load the default gallery's pair now, so that no
     request pays for it."""
+    try:
+        _warm()
+    finally:
+        _warm_state["state"] = "ready"
+
+
+def _warm() -> None:
     set_compute_threads(settings.RETRIEVAL["SERVER_THREADS"])
     slug = settings.RETRIEVAL["DEFAULT_GALLERY"]
+    started = time.perf_counter()
     try:
         pair = serving_pair(slug)
     except NotReady as error:
@@ -217,5 +235,5 @@ def warm_runtime() -> None:
     for kind in query_kinds():
         if kind.warm is not None:
             kind.warm(pair)
-    log.info("engine ready: %s (%d items, checkpoint %s) on %s, faiss gpu=%s", slug, len(pair.index),
-             pair.checkpoint_id, engine().device, engine().faiss_gpu)
+    log.info("engine ready in %.1f s: %s (%d items, checkpoint %s) on %s, faiss gpu=%s", time.perf_counter() - started,
+             slug, len(pair.index), pair.checkpoint_id, engine().device, engine().faiss_gpu)

@@ -1,5 +1,8 @@
 """Galleries, their images and the indexes built over them."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -62,7 +65,7 @@ class IndexVersion(models.Model):
     gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="index_versions")
     checkpoint_id = models.CharField(max_length=32)
     checkpoint_name = models.CharField(max_length=200)
-    path = models.CharField(max_length=500)
+    path = models.CharField(max_length=500)  # relative to the index folder (INDEX_DIR): see resolved_path
     count = models.PositiveIntegerField()
     dim = models.PositiveIntegerField()
     seconds = models.FloatField()
@@ -74,3 +77,22 @@ class IndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gallery.slug} @ {self.checkpoint_id} ({self.count} items)"
+
+    @property
+    def resolved_path(self) -> Path:
+        """The index file: ``path`` read against today's index folder, so a copied or moved
+        checkout finds its own files (an absolute path from an older row is used as it is)."""
+        return index_folder() / self.path
+
+    @staticmethod
+    def stored_path(path: Path | str) -> str:
+        """What ``path`` is stored as: relative to the index folder when inside it."""
+        path = Path(path)
+        try:
+            return str(path.resolve().relative_to(index_folder().resolve()))
+        except ValueError:
+            return str(path)
+
+
+def index_folder() -> Path:
+    return Path(settings.RETRIEVAL["INDEX_DIR"])

@@ -126,8 +126,10 @@ def training_runs_mark_interrupted() -> int:
     count = 0
     for run in TrainingRun.objects.filter(status=Status.RUNNING):
         message = "Interrupted: the process training it stopped (a server restart?). Start it again."
+        # A run killed before its checkpoint was written names no checkpoint.
+        checkpoint = run.checkpoint if run.checkpoint and Path(run.checkpoint).is_file() else ""
         if not tasks.worker_alive(run) and TrainingRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
-                status=Status.INTERRUPTED, finished=timezone.now(), error=message):
+                status=Status.INTERRUPTED, finished=timezone.now(), error=message, checkpoint=checkpoint):
             send_run_event(run.pk, {"run": run.pk, "kind": "status", "status": Status.INTERRUPTED, "error": message})
             count += 1
     for run in TrainingRun.objects.filter(activation=Activation.RUNNING):
@@ -171,7 +173,7 @@ def training_run_activation_execute(*, run_id: int) -> TrainingRun:
         if run.checkpoint_id and file_digest(run.checkpoint) != run.checkpoint_id:
             raise RunConflict("The checkpoint file has been replaced since this run wrote it.")
         version = index_rebuild(gallery=gallery, checkpoint=Path(run.checkpoint), progress=ReindexProgress(run.pk))
-        activate_checkpoint(gallery.slug, checkpoint=Path(run.checkpoint), index=Path(version.path), run_id=run.pk)
+        activate_checkpoint(gallery.slug, checkpoint=Path(run.checkpoint), index=version.resolved_path, run_id=run.pk)
     except Exception as error:  # noqa: BLE001 - the run page shows why; the old pair keeps serving
         log.exception("activating run %s failed", run.pk)
         message = describe_error(error)

@@ -81,3 +81,53 @@ def test_file_digest_reads_large_files_in_chunks(tmp_path):
     path = tmp_path / "big"
     path.write_bytes(data)
     assert file_digest(path, length=64) == hashlib.sha256(data).hexdigest()
+
+
+def dead_pid() -> int:
+    """A pid no process has now: a child that has exited and been reaped."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_temp_files_name_their_target_and_process(tmp_path):
+    import os
+
+    from retrieval.engine.fileio import temp_owner
+
+    with atomic_path(tmp_path / "index.npz", suffix=".pt") as tmp:
+        assert temp_owner(tmp.name) == ("index.npz", os.getpid())
+    assert temp_owner("index.npz") is None and temp_owner(".index.npz.tmp") is None
+
+
+def test_stale_temp_of_a_dead_process_is_removed_before_the_next_write(tmp_path):
+    from retrieval.engine import fileio
+
+    fileio._swept.clear()  # the folder's first write in this process sweeps it
+    stale = tmp_path / f".index.npz.{dead_pid()}-0.tmp"
+    stale.write_bytes(b"x" * 1000)  # what kill -9 during a save leaves
+    other = tmp_path / f".other.npz.{dead_pid()}-0.tmp"
+    other.write_bytes(b"")
+    atomic_write_bytes(tmp_path / "index.npz", b"new")
+    assert names(tmp_path) == ["index.npz"]
+
+
+def test_startup_sweep_keeps_live_writers_and_unknown_files(tmp_path):
+    import os
+
+    from retrieval.engine.fileio import remove_stale_temps
+
+    live = tmp_path / f".a.pt.{os.getppid()}-3.tmp"  # a running process: still writing
+    dead = tmp_path / "sub" / f".b.pt.{dead_pid()}-0.pt.tmp"
+    unnamed = tmp_path / ".c.pt.k2j4h1.tmp"  # an older version's mkstemp name
+    dead.parent.mkdir()
+    for path in (live, dead, unnamed):
+        path.write_bytes(b"")
+    assert remove_stale_temps(tmp_path, recursive=True) == [dead]
+    assert live.exists() and unnamed.exists()
+    os.utime(unnamed, (0, 0))
+    assert remove_stale_temps(tmp_path, unnamed_older_than_s=3600) == [unnamed]
+    assert live.exists()

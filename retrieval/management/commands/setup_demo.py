@@ -4,11 +4,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from retrieval.core.runtime import default_checkpoint_path
-from retrieval.degraded.services import robust_checkpoint_path
 
 
 class Command(BaseCommand):
-    help = "Import the gallery, make sure a descriptor checkpoint exists, build the index."
+    help = ("Import the gallery, make sure a descriptor checkpoint exists, build the index. The degraded "
+            "page's robust index is built by the server after it starts (or `build_index --checkpoint`).")
 
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, default=None, help="import only N images per split (quick trials)")
@@ -19,5 +19,3 @@ class Command(BaseCommand):
             self.stdout.write("no committed checkpoint found: training a quick descriptor (3 epochs)")
             call_command("train", "descriptor", epochs=3, stdout=self.stdout)
         call_command("build_index", stdout=self.stdout)
-        if robust_checkpoint_path().exists():  # the degraded-query page's robust descriptor has its own index
-            call_command("build_index", checkpoint=robust_checkpoint_path(), stdout=self.stdout)

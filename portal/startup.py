@@ -1,0 +1,60 @@
+"""What a server process does when it starts, in the background thread ``portal.asgi`` runs.
+
+Before Django serves: remove the temporary files of interrupted atomic writes, mark training
+runs a dead process left running as interrupted (and resume the queue), and flag the engine
+as warming. After: load the models (queries answer "warming up" until then), then build the
+indexes that search does not need at once (the degraded page's robust index), logging their
+progress (``retrieval.galleries.services.background_index_status``).
+"""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import connection
+
+log = logging.getLogger("portal.startup")
+STALE_UNNAMED_TEMP_S = 3600  # temp files of an earlier naming scheme: removed once this old
+
+
+def before_serving() -> None:
+    from retrieval.core import runtime
+    from retrieval.training.worker import server_started
+
+    remove_stale_temp_files()
+    server_started()  # reads the database: here, not in AppConfig.ready()
+    if settings.RETRIEVAL["WARM_AT_STARTUP"]:
+        runtime.begin_warming()
+
+
+def after_serving() -> None:
+    from retrieval.core.admission import tune_allocator
+    from retrieval.core.runtime import warm_runtime
+    from retrieval.degraded.services import robust_checkpoint_path
+    from retrieval.galleries.services import build_background_indexes
+
+    tune_allocator()
+    if not settings.RETRIEVAL["WARM_AT_STARTUP"]:
+        return
+    warm_runtime()
+    if not settings.RETRIEVAL["BACKGROUND_INDEXES"]:
+        return
+    try:
+        build_background_indexes(checkpoints=[robust_checkpoint_path()])
+    finally:
+        connection.close()  # this thread's own connection
+
+
+
+def remove_stale_temp_files() -> int:
+    from retrieval.engine.fileio import remove_stale_temps
+
+    started, removed = time.perf_counter(), []
+    folders = {settings.VAR_DIR, settings.MEDIA_ROOT, settings.RETRIEVAL["CHECKPOINT_DIR"],
+               settings.RETRIEVAL["INDEX_DIR"], settings.RETRIEVAL["RUNS_DIR"]}
+    for folder in sorted(str(f) for f in folders):
+        removed += remove_stale_temps(folder, recursive=True, unnamed_older_than_s=STALE_UNNAMED_TEMP_S)
+    if removed:
+        log.warning("removed %d temporary file(s) left by interrupted writes in %.1f s: %s", len(removed),
+                    time.perf_counter() - started, ", ".join(str(path) for path in removed[:5]))
+    return len(removed)
