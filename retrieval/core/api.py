@@ -23,7 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, serializers
 from rest_framework.exceptions import NotFound, ParseError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +33,7 @@ from retrieval.core import query_store
 from retrieval.core.errors import user_error
 from retrieval.core.export import attachment, csv_filename, csv_text
 from retrieval.core.links import linked_example, own_image, query_state
+from retrieval.core.parsers import SafeJSONParser
 from retrieval.core.serializers import ErrorSerializer
 from retrieval.engine.errors import EngineError, InvalidConfig
 
@@ -166,7 +167,7 @@ class QueryApiView(JsonApi, APIView):
     bytes is stored: the ``Link`` header names the page that reproduces it."""
 
     kind = None  # a core.kinds.QueryKind
-    parser_classes = (MultiPartParser, FormParser, JSONParser)
+    parser_classes = (MultiPartParser, FormParser, SafeJSONParser)  # nesting bounded: never a RecursionError
     renderer_classes = (JSONRenderer, CsvRenderer)
 
     def post(self, request):

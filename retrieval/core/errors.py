@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from retrieval.core.admission import Busy
 from retrieval.engine.errors import (
     BlankSketch,
     EngineError,
@@ -25,6 +26,7 @@ _STATUS = [  # most specific first
     (UnsupportedImage, 415, "unsupported_image"),
     (BlankSketch, 400, "blank_sketch"),
     (InvalidImage, 400, "invalid_image"),
+    (Busy, 503, "busy"),  # the admission lanes are full: retry shortly
     (NotReady, 503, "not_ready"),
     (IndexMismatch, 503, "index_mismatch"),
 ]

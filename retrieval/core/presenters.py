@@ -27,7 +27,7 @@ def query_preview(query: QueryResult) -> dict:
     shown.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
     return {
         "original": png_data_url(shown), "network_view": png_data_url(query.view.image),
-        "inverted": query.view.inverted, "width": query.decoded.image.width, "height": query.decoded.image.height,
+        "inverted": query.view.inverted, "width": query.decoded.width, "height": query.decoded.height,
         "format": query.decoded.format, "frames": query.decoded.frames, "colour": query.decoded.is_colour,
         "timings": query.timings_ms, "total_ms": round(sum(query.timings_ms.values()), 2),
     }

@@ -25,7 +25,7 @@ from retrieval.engine.fileio import file_digest
 from retrieval.engine.images import DecodedImage, decode_image
 from retrieval.engine.index import SearchHits
 from retrieval.engine.runtime import SearchPair
-from retrieval.galleries.services import index_rebuild
+from retrieval.galleries.services import background_index_status, index_rebuild
 from retrieval.models import Gallery
 
 DESCRIPTOR_MODES = {"standard": "Standard", "robust": "Robust (trained on degraded images)"}
@@ -55,11 +55,20 @@ def robust_pair(gallery_slug: str) -> SearchPair:
     def load() -> SearchPair:
         path = index_path(gallery_slug, file_digest(checkpoint))
         if not path.is_file():
-            raise NotReady(f"The robust descriptor's index of {gallery_slug!r} is not built yet: run "
-                           f"`python manage.py build_index --checkpoint {checkpoint}`.")
+            raise NotReady(_robust_index_missing(gallery_slug, checkpoint))
         return engine().load_pair(checkpoint, path)
 
     return load_while_unchanged(f"{gallery_slug}:robust", [checkpoint], load)
+
+
+def _robust_index_missing(gallery_slug: str, checkpoint: Path) -> str:
+    """Why the robust index is not there: the server builds it in the background after start-up."""
+    status = background_index_status().get(checkpoint.name)
+    if status and status["state"] == "building":
+        share = f" ({status['done']:,} of {status['total']:,} images)" if status["total"] else ""
+        return f"The robust descriptor's index is being built{share}: try again in a minute."
+    return (f"The robust descriptor's index of {gallery_slug!r} is not built yet: run "
+            f"`python manage.py build_index --checkpoint retrieval/checkpoints/{checkpoint.name}`.")
 
 
 def descriptor_pair(gallery_slug: str, mode: str) -> SearchPair:

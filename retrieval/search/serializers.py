@@ -10,8 +10,8 @@ from retrieval.core.serializers import NeighboursParamsSerializer, ResultSeriali
 class QuerySummarySerializer(serializers.Serializer):
     """The query image as the portal decoded it."""
 
-    width = serializers.IntegerField(source="decoded.image.width", help_text="After EXIF rotation.")
-    height = serializers.IntegerField(source="decoded.image.height")
+    width = serializers.IntegerField(source="decoded.width", help_text="After EXIF rotation.")
+    height = serializers.IntegerField(source="decoded.height")
     format = serializers.CharField(source="decoded.format", help_text="As Pillow names it, e.g. PNG.")
     frames = serializers.IntegerField(source="decoded.frames", help_text="Animated images use their first frame.")
     colour = serializers.BooleanField(source="decoded.is_colour")

@@ -11,7 +11,7 @@ def sketch_preview(result) -> dict:
     return {
         "sketch_view": png_data_url(result.view.image),
         "generated": png_data_url(result.generated) if result.generated is not None else None,
-        "mode": mode.name, "mode_title": mode.title, "width": result.decoded.image.width,
-        "height": result.decoded.image.height, "timings": result.timings_ms,
+        "mode": mode.name, "mode_title": mode.title, "width": result.decoded.width,
+        "height": result.decoded.height, "timings": result.timings_ms,
         "total_ms": round(sum(result.timings_ms.values()), 2),
     }

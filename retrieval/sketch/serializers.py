@@ -15,8 +15,8 @@ from retrieval.search.serializers import SearchRequestSerializer
 class SketchSummarySerializer(serializers.Serializer):
     """The decoded drawing, as the engine read it."""
 
-    width = serializers.IntegerField(source="decoded.image.width")
-    height = serializers.IntegerField(source="decoded.image.height")
+    width = serializers.IntegerField(source="decoded.width")
+    height = serializers.IntegerField(source="decoded.height")
     format = serializers.CharField(source="decoded.format", help_text="As Pillow names it, e.g. PNG.")
 
 
