@@ -5,6 +5,7 @@ from django.conf import settings
 
 # Each capability with a query kind registers it in <capability>/register.py: one line each.
 QUERY_CAPABILITIES = ("search", "sketch", "degraded")
+EVALUATION_CAPABILITIES = ("photo",)  # evaluation only: their register.py registers an evaluation task
 
 
 class RetrievalConfig(AppConfig):
@@ -12,7 +13,7 @@ class RetrievalConfig(AppConfig):
     verbose_name = "Image retrieval"
 
     def ready(self) -> None:
-        for capability in QUERY_CAPABILITIES:
+        for capability in QUERY_CAPABILITIES + EVALUATION_CAPABILITIES:
             import_module(f"retrieval.{capability}.register")
         # The server process loads models and indexes once, here; commands load lazily.
         # No database access: the engine reads checkpoint and index files only.
