@@ -49,11 +49,13 @@ def photo_evaluate(*, checkpoint: Path | None = None, photo_checkpoint: Path | N
     test_images, labels = fashion_mnist.load_split(folder, "test", limit=queries)
     sets, kinds, iou = query_sets(test_images, seed, progress)
     map_queries = min(map_queries, len(labels))
-    results, nearest = {}, {}
+    results, nearest, galleries = {}, {}, {}
     for name, (query_set, mode) in PIPELINES.items():
         if mode not in descriptors:
             continue
-        results[name], nearest[name] = evaluate_pipeline(descriptors[mode], gallery_images, gallery_labels,
+        if mode not in galleries:  # the old and the normalised pipeline share the standard descriptor's gallery
+            galleries[mode] = descriptors[mode].describe_arrays(gallery_images)
+        results[name], nearest[name] = evaluate_pipeline(descriptors[mode], galleries[mode], gallery_labels,
                                                          sets[query_set], sets["clean"], labels, kinds, metric,
                                                          map_queries)
     serving = "photo" if "photo" in results else "normalised"
@@ -108,9 +110,8 @@ def query_sets(test_images: np.ndarray, seed: int, progress: bool) -> tuple[dict
     return {"old": old, "normalised": new, "clean": clean, "found": found, "confidence": confidence}, kinds, iou
 
 
-def evaluate_pipeline(descriptor, gallery_images, gallery_labels, photos, clean, labels, kinds, metric,
+def evaluate_pipeline(descriptor, gallery, gallery_labels, photos, clean, labels, kinds, metric,
                       map_queries) -> tuple[dict, dict]:
-    gallery = descriptor.describe_arrays(gallery_images)
     index = VectorIndex.build(gallery, np.arange(len(gallery)), gallery_labels, {"checkpoint_id": "evaluation"})
     out, nearest = {}, {}
     for name, images in (("photos", photos), ("clean", clean)):
