@@ -32,6 +32,7 @@ def after_serving() -> None:
     from retrieval.core.runtime import warm_runtime
     from retrieval.degraded.services import robust_checkpoint_path
     from retrieval.galleries.services import build_background_indexes
+    from retrieval.photo.services import photo_checkpoint_path
 
     tune_allocator()
     if not settings.RETRIEVAL["WARM_AT_STARTUP"]:
@@ -40,7 +41,7 @@ def after_serving() -> None:
     if not settings.RETRIEVAL["BACKGROUND_INDEXES"]:
         return
     try:
-        build_background_indexes(checkpoints=[robust_checkpoint_path()])
+        build_background_indexes(checkpoints=[robust_checkpoint_path(), photo_checkpoint_path()])
     finally:
         connection.close()  # this thread's own connection
 

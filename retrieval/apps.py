@@ -4,6 +4,7 @@ from django.apps import AppConfig
 
 # Each capability with a query kind registers it in <capability>/register.py: one line each.
 QUERY_CAPABILITIES = ("search", "sketch", "degraded")
+EVALUATION_CAPABILITIES = ("photo",)  # evaluation only: their register.py registers an evaluation task
 
 
 class RetrievalConfig(AppConfig):
@@ -11,7 +12,7 @@ class RetrievalConfig(AppConfig):
     verbose_name = "Image retrieval"
 
     def ready(self) -> None:
-        for capability in QUERY_CAPABILITIES:
+        for capability in QUERY_CAPABILITIES + EVALUATION_CAPABILITIES:
             import_module(f"retrieval.{capability}.register")
         # Every decode passes the admission gate. The server process warms its models in a
         # background thread started by portal.asgi (it answers "warming up" meanwhile);

@@ -9,6 +9,7 @@ from PIL import Image, ImageOps
 
 from ..fileio import file_digest
 from ..nets import create_net
+from ..photo.normalise import PhotoView, normalise_photo
 from . import DESCRIPTORS
 
 
@@ -23,8 +24,8 @@ class QueryView:
 def to_gallery_style(image: Image.Image, size: int, dark_background: bool = True) -> QueryView:
     """Greyscale, centred on a square canvas of the background tone, resized to ``size``.
 
-    Gallery items (Fashion-MNIST) are light objects on black; shop photos are usually dark
-    objects on white, so a light border is taken as background and inverted.
+    The first rule, kept as the photo evaluation's "old pipeline": a light border is taken
+    as background and inverted; nothing is cropped. Queries go through ``normalise_photo``.
     """
     grey = image.convert("L")
     pixels = np.asarray(grey)
@@ -88,8 +89,10 @@ class CNNDescriptor:
             net_kwargs=dict(checkpoint["net_kwargs"]),
         )
 
-    def view(self, image: Image.Image) -> QueryView:
-        return to_gallery_style(image, self.input_size)
+    def view(self, image: Image.Image) -> PhotoView:
+        """The query as the network sees it: the item found, cropped, placed and lit as the
+        gallery's are (``photo.normalise``); its mask, box, found flag and confidence with it."""
+        return normalise_photo(image, self.input_size)
 
     def describe_images(self, images: list[Image.Image]) -> np.ndarray:
         """Descriptors [N, dim] of arbitrary images (brought to gallery style first)."""

@@ -4,6 +4,11 @@ that neither the pen, the canvas size nor the ink colour changes what the models
 
 ``sketch_view`` reads one drawing of any size (the search path); ``normalise_inks`` does the
 same to a batch of gallery-size ink maps (training and evaluation), so both see alike.
+
+A photo of a drawing on paper (off-white, lit unevenly, a shadow across it) is read against
+the paper as the photo queries' background model sees it (``photo.foreground.surface_fit``):
+a smooth surface fitted to the paper, so a shadow is not ink. A dot or a tiny scribble is
+refused with "draw more" rather than answered with confident results.
 """
 
 from dataclasses import dataclass
@@ -14,11 +19,16 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..errors import BlankSketch
+from ..photo.foreground import border_mask, surface_fit
 from .edges import UPSCALE, thin_and_pool
 
 INK_THRESHOLD = 0.25  # share of full ink above which a pixel counts as drawn
 MIN_INK_PIXELS = 3  # fewer drawn pixels than this (at twice the gallery size) is a blank canvas
-MIN_EXTENT = 0.02  # a drawing spanning less of the canvas than this is a speck, not a sketch
+MIN_EXTENT = 0.08  # a drawing spanning less of the canvas's long side than this is a dot or a scribble
+MIN_STROKE_PIXELS = 10  # fewer one-pixel stroke pixels than this at the gallery's size: too little to read
+EVEN_PAPER = 0.06  # a border whose 5th-95th percentile spread is below this is evenly lit paper
+PAPER_WORK_SIDE = 128  # the paper's surface is fitted on a copy this size
+DRAW_MORE = "The sketch is too small to read: draw more (a bigger outline of the whole item)."
 MAX_SQUARE_SIDE = 1024  # a bigger drawing is shrunk before it is squared: a long, thin one would square to gigapixels
 
 
@@ -31,10 +41,13 @@ class SketchView:
 def sketch_view(image: Image.Image, size: int) -> SketchView:
     """Normalise a drawing (any size, dark ink on light paper or the reverse) to the edge-map
     style the sketch models learned from; BlankSketch when nothing is drawn."""
-    pixels = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    grey = image.convert("L")
+    pixels = np.asarray(grey, dtype=np.float32) / 255.0
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     paper = float(np.median(border))
-    ink = (paper - pixels) / max(paper, 1e-6) if paper > 0.5 else (pixels - paper) / max(1 - paper, 1e-6)
+    surface = paper_surface(grey, border)
+    light = paper > 0.5
+    ink = (surface - pixels) / np.maximum(surface, 1e-6) if light else (pixels - surface) / np.maximum(1 - surface, 1e-6)
     drawn = np.clip(ink, 0, 1) > INK_THRESHOLD
     rows, cols = np.flatnonzero(drawn.any(1)), np.flatnonzero(drawn.any(0))
     if len(rows) == 0:
@@ -42,7 +55,7 @@ def sketch_view(image: Image.Image, size: int) -> SketchView:
     crop = np.clip(ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], 0, 1)
     side = max(crop.shape)
     if side < max(2, MIN_EXTENT * max(pixels.shape)):
-        raise BlankSketch("The sketch is too small to read: draw a bigger outline.")
+        raise BlankSketch(DRAW_MORE)
     if side > MAX_SQUARE_SIDE:
         scale = MAX_SQUARE_SIDE / side
         crop = np.asarray(Image.fromarray(crop).resize((max(1, round(crop.shape[1] * scale)),
@@ -57,9 +70,31 @@ def sketch_view(image: Image.Image, size: int) -> SketchView:
     if mask.sum() < MIN_INK_PIXELS:
         raise BlankSketch("The sketch is too faint or too small to read: draw a bigger, bolder outline.")
     thin = thin_and_pool(mask[None])[0]
+    if (thin > 0.5).sum() < MIN_STROKE_PIXELS:
+        raise BlankSketch(DRAW_MORE)
     return SketchView(ink=thin, image=Image.fromarray((thin * 255).round().astype(np.uint8), "L"))
 
 
+
+
+def paper_surface(grey: Image.Image, border: np.ndarray) -> float | np.ndarray:
+    """The paper's brightness: one value for evenly lit paper (a canvas), else a smooth surface
+    fitted, as the photo background model fits one, to the paper of a small copy (the border,
+    then every pixel that is not ink), brought back to full size."""
+    low, high = np.quantile(border, [0.05, 0.95])
+    if high - low < EVEN_PAPER:
+        return float(np.median(border))
+    small = grey.copy()
+    small.thumbnail((PAPER_WORK_SIDE, PAPER_WORK_SIDE), Image.Resampling.BOX)
+    values = np.asarray(small, dtype=np.float32)[..., None] / 255.0
+    edge = border_mask(*values.shape[:2], max(2, round(0.05 * min(values.shape[:2]))))
+    surface, fit = surface_fit(values, edge)
+    ink = np.abs(values[..., 0] - surface[..., 0]) > max(3 * fit, 0.08)
+    if (~ink).sum() > 50:
+        surface, _ = surface_fit(values, ~ink, stride=2, cubic=True)
+    full = Image.fromarray(np.clip(surface[..., 0], 0, 1).astype(np.float32), "F").resize(grey.size,
+                                                                                         Image.Resampling.BILINEAR)
+    return np.asarray(full)
 
 
 def normalise_inks(inks: np.ndarray) -> np.ndarray:

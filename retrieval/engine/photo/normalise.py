@@ -1,0 +1,166 @@
+"""A query photo brought to the gallery's look: the item found on its background, cropped,
+placed as Fashion-MNIST places its items, light on black.
+
+Fashion-MNIST (measured on the 60,000 training images' idx arrays): every item fills the
+28 px frame on its long side (long side 28 px for 95% of them, 27 for most of the rest),
+centred on its bounding box (centre 13.5, 13.5), aspect kept; its pixels' median is 172
+and its 98th percentile 239, on exact black. A photo is worked on as a small copy
+(``WORK_SIDE`` px on its long side), so the cost hardly depends on its size.
+
+Polarity: the gallery's items are bright with darker detail (most of an item's pixels lie in
+the upper part of its range). The item's luminance is kept or inverted, whichever gives
+that shape, so a dark item photographed on white (the case the old rule was made for) is
+inverted and a coloured item keeps its shading either way round; an item too flat to tell is
+inverted when darker than its background. Its range is then mapped to the gallery's.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .foreground import Foreground, estimate_foreground
+
+WORK_SIDE = 128  # long side of the working copy, px
+GALLERY_HIGH = 240  # the gallery items' 98th percentile (239), where an item's bright end goes
+GALLERY_LOW = 40  # where an item's dark end goes: a median item pixel then lands near the gallery's 172
+MIN_RANGE = 0.12  # an item's luminance range narrower than this is flat: its noise is not stretched
+POLARITY_BAND = (0.42, 0.58)  # a median this near the middle of the range cannot tell light detail from dark
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """The query as the network sees it, and how it was found."""
+
+    image: Image.Image  # greyscale "L", size x size: light item on black
+    mask: np.ndarray  # bool [h, w] at the working copy's resolution (``query_mask`` for the query's)
+    query_size: tuple[int, int]  # the query's (width, height)
+    bbox: tuple[int, int, int, int]  # the item's (left, top, right, bottom) in query pixels
+    found: bool  # False: nothing stood out from the background (the whole image was used)
+    confidence: float  # in [0, 1]
+    inverted: bool  # the item's luminance was inverted (a dark item)
+    gallery_style: bool = False  # the query already looked like a gallery image and was left as it is
+
+    def query_mask(self) -> Image.Image:
+        """The mask at the query's resolution ("L", 255 = item), for an outline over the query."""
+        return Image.fromarray(self.mask.astype(np.uint8) * 255, "L").resize(self.query_size, Image.Resampling.NEAREST)
+
+
+def normalise_photo(image: Image.Image, size: int = 28) -> PhotoView:
+    """The item in ``image`` (any size, colour or grey) as a ``size`` px gallery-style image."""
+    if is_gallery_style(image, size):
+        return gallery_view(image)
+    work = working_copy(image)
+    rgb = np.asarray(work, dtype=np.float32) / 255.0
+    foreground = estimate_foreground(rgb)
+    mask = foreground.mask if foreground.found else np.ones(rgb.shape[:2], bool)
+    luma = rgb @ LUMA
+    inverted = choose_inverted(luma, mask, foreground)
+    signal = mapped_luminance(1.0 - luma if inverted else luma, mask)
+    if not foreground.found:  # the whole frame is the item: keep today's look (background dark)
+        signal = np.clip((1.0 - luma if inverted else luma), 0, 1)
+    box = mask_bbox(mask)
+    placed = place_item(np.where(mask, signal, 0.0), box, size)
+    scale = image.width / work.width, image.height / work.height
+    query_box = (int(box[0] * scale[0]), int(box[1] * scale[1]), int(np.ceil(box[2] * scale[0])),
+                 int(np.ceil(box[3] * scale[1])))
+    return PhotoView(image=Image.fromarray(placed, "L"), mask=mask, query_size=image.size, bbox=query_box,
+                     found=foreground.found, confidence=foreground.confidence, inverted=inverted)
+
+
+def normalise_arrays(images: list[Image.Image] | np.ndarray, size: int = 28) -> np.ndarray:
+    """``normalise_photo`` of many images (PIL images or uint8 [N, H, W(, 3)]) as uint8 [N, size, size]."""
+    items = [Image.fromarray(a) if isinstance(a, np.ndarray) else a for a in images]
+    out = np.zeros((len(items), size, size), np.uint8)
+    for i, item in enumerate(items):
+        out[i] = np.asarray(normalise_photo(item, size).image)
+    return out
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+def is_gallery_style(image: Image.Image, size: int) -> bool:
+    """Already a gallery image: greyscale at the network's size on a black border (a
+    Fashion-MNIST image, or a query already normalised). Left exactly as it is."""
+    if image.size != (size, size):
+        return False
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+    if np.abs(pixels - pixels[..., :1]).max() > 2:
+        return False
+    grey = pixels[..., 0]
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return float(np.median(border)) <= 8 and grey.max() > 64
+
+
+def gallery_view(image: Image.Image) -> PhotoView:
+    grey = image.convert("L")
+    mask = np.asarray(grey) > 8
+    box = mask_bbox(mask) if mask.any() else (0, 0, grey.width, grey.height)
+    return PhotoView(image=grey, mask=mask, query_size=grey.size, bbox=box, found=bool(mask.any()), confidence=1.0,
+                     inverted=False, gallery_style=True)
+
+
+def working_copy(image: Image.Image) -> Image.Image:
+    """RGB, at most WORK_SIDE px on its long side; a large photo is first reduced by an integer
+    factor (cheap), then resized."""
+    rgb = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGB")
+    factor = max(rgb.size) // WORK_SIDE
+    if factor >= 2:  # reduce before converting: converting a full photo is a copy of every pixel
+        rgb = rgb.reduce(factor)
+    rgb = rgb.convert("RGB")
+    scale = WORK_SIDE / max(rgb.size)
+    if scale < 1:
+        rgb = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))), Image.Resampling.BILINEAR)
+    return rgb
+
+
+def choose_inverted(luma: np.ndarray, mask: np.ndarray, foreground: Foreground) -> bool:
+    """Invert when that makes most of the item bright (the gallery's shape); when the item is
+    too flat or too even to tell, invert a dark item on a lighter background."""
+    values = luma[interior(mask)]
+    low, mid, high = np.quantile(values, [0.02, 0.5, 0.98])
+    spread = high - low
+    if spread >= MIN_RANGE:
+        position = (mid - low) / spread
+        if not POLARITY_BAND[0] <= position <= POLARITY_BAND[1]:
+            return bool(position < 0.5)
+    return bool(np.median(values) < foreground.background_luma)
+
+
+def mapped_luminance(signal: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The item's [2nd, 98th] percentile range mapped to the gallery's [GALLERY_LOW, GALLERY_HIGH]
+    (a flat item gets a range of MIN_RANGE, so its noise is not stretched into texture)."""
+    low, high = np.quantile(signal[interior(mask)], [0.02, 0.98])
+    low = min(low, high - MIN_RANGE)
+    mapped = GALLERY_LOW + (GALLERY_HIGH - GALLERY_LOW) * (signal - low) / (high - low)
+    return np.clip(mapped / 255.0, 0, 1)
+
+
+def place_item(item: np.ndarray, box: tuple[int, int, int, int], size: int) -> np.ndarray:
+    """The item's box resized (aspect kept) so its long side fills ``size``, centred, as uint8."""
+    left, top, right, bottom = box
+    crop = Image.fromarray((item[top:bottom, left:right] * 255).astype(np.float32), "F")
+    scale = size / max(crop.size)
+    new = (max(1, min(size, round(crop.width * scale))), max(1, min(size, round(crop.height * scale))))
+    resized = np.asarray(crop.resize(new, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
+    out = np.zeros((size, size), np.float32)
+    x0, y0 = (size - new[0]) // 2, (size - new[1]) // 2
+    out[y0:y0 + new[1], x0:x0 + new[0]] = resized
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def interior(mask: np.ndarray) -> np.ndarray:
+    """The mask without its outermost pixels (they mix item and background), unless that empties it."""
+    inner = mask.copy()
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    return inner if inner.sum() >= 8 else mask
+
+
+def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom), right and bottom exclusive."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1

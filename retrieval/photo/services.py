@@ -1,0 +1,107 @@
+"""The photo descriptor with its own index of a gallery (loaded like the degraded page's
+robust pair), the choice between it and the standard descriptor, and the "unsure" signal.
+
+For the web layer: ``descriptor_pair(slug, mode)`` gives the pair to search with (mode
+"standard" or "photo"; ``default_descriptor_mode(slug)`` says which serves by default);
+``pair.descriptor.view(image)`` is the ``PhotoView`` (``query_mask()`` and
+``engine.photo.outline.outline_overlay`` draw its outline); ``query_unsure(...)`` gives the
+flag, score and reason for a searched query.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+from retrieval.core.runtime import engine, index_path, load_while_unchanged, serving_pair
+from retrieval.engine.data import fashion_mnist
+from retrieval.engine.errors import EngineError, NotReady
+from retrieval.engine.fileio import file_digest
+from retrieval.engine.photo.normalise import PhotoView
+from retrieval.engine.photo.unsure import Calibration, Unsure, calibrate, judge
+from retrieval.engine.runtime import SearchPair
+from retrieval.galleries.services import index_rebuild
+from retrieval.models import Gallery
+
+DESCRIPTOR_MODES = {"standard": "Standard", "photo": "Photo (trained on shop-like photos)"}
+NOT_TRAINED = "The photo descriptor is not trained yet: run `python manage.py train photo_descriptor`."
+
+
+def photo_checkpoint_path() -> Path:
+    return Path(settings.RETRIEVAL["CHECKPOINT_DIR"]) / settings.RETRIEVAL.get("PHOTO_CHECKPOINT", "descriptor-photo.pt")
+
+
+def photo_pair(gallery_slug: str) -> SearchPair:
+    """The photo descriptor with its own index of the gallery, loaded once (and again when the
+    checkpoint changes); NotReady (503) says which command makes what is missing."""
+    checkpoint = photo_checkpoint_path()
+    if not checkpoint.is_file():
+        raise NotReady(NOT_TRAINED)
+
+    def load() -> SearchPair:
+        path = index_path(gallery_slug, file_digest(checkpoint))
+        if not path.is_file():
+            raise NotReady(f"The photo descriptor's index of {gallery_slug!r} is not built yet: run "
+                           f"`python manage.py build_index --checkpoint {checkpoint}`.")
+        return engine().load_pair(checkpoint, path)
+
+    return load_while_unchanged(f"{gallery_slug}:photo", [checkpoint], load)
+
+
+def photo_ready(gallery_slug: str) -> bool:
+    try:
+        photo_pair(gallery_slug)
+    except EngineError:
+        return False
+    return True
+
+
+def default_descriptor_mode(gallery_slug: str) -> str:
+    """"photo" where its pair is ready (it measures better on photos and keeps clean P@5:
+    see the README's Measured table), else "standard"."""
+    return "photo" if photo_ready(gallery_slug) else "standard"
+
+
+def descriptor_pair(gallery_slug: str, mode: str) -> SearchPair:
+    return photo_pair(gallery_slug) if mode == "photo" else serving_pair(gallery_slug)
+
+
+def photo_index_rebuild(*, gallery: Gallery, progress=None):
+    """Index the gallery with the photo descriptor (skipped when its index is up to date)."""
+    checkpoint = photo_checkpoint_path()
+    if not checkpoint.is_file():
+        raise NotReady(NOT_TRAINED)
+    return index_rebuild(gallery=gallery, checkpoint=checkpoint, progress=progress)
+
+
+# --- unsure ----------------------------------------------------------------------------------
+
+def unsure_calibration(pair: SearchPair, metric: str) -> Calibration:
+    """The pair's calibration for ``metric``: measured once on the clean Fashion-MNIST test
+    queries and kept beside its index (``<index>.unsure.json``)."""
+    path = Path(pair.index_path).with_suffix(".unsure.json")
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    if metric not in stored:
+        stored[metric] = measure_calibration(pair, metric).to_dict()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored, indent=2))
+        tmp.replace(path)
+    entry = stored[metric]
+    return Calibration(metric=entry["metric"], threshold=entry["threshold"], quantile=entry["quantile"],
+                       queries=entry["queries"])
+
+
+def measure_calibration(pair: SearchPair, metric: str, limit: int | None = None) -> Calibration:
+    """Nearest distances of clean test queries (as a search makes them) against the pair's index."""
+    images, _ = fashion_mnist.load_split(settings.RETRIEVAL["FASHION_MNIST_DIR"], "test", limit=limit)
+    vectors = pair.descriptor.describe_arrays(images)  # test images are gallery style: the view keeps them
+    nearest = pair.index.search(vectors, 1, metric).distances[:, 0]
+    return calibrate(nearest, metric)
+
+
+def query_unsure(*, pair: SearchPair, view: PhotoView, nearest_distance: float, metric: str) -> Unsure:
+    """Whether to flag a searched query: ``view`` from ``pair.descriptor.view``, ``nearest_distance``
+    its first hit's distance (``hits.distances[0]``)."""
+    return judge(float(np.asarray(nearest_distance)), unsure_calibration(pair, metric),
+                 found=getattr(view, "found", True), confidence=getattr(view, "confidence", 1.0))
