@@ -8,7 +8,8 @@ from retrieval.core.runtime import default_checkpoint_path
 
 class Command(BaseCommand):
     help = ("Import the gallery, make sure a descriptor checkpoint exists, build the index. The degraded "
-            "page's robust index and the photo descriptor's are built by the server after it starts (or `build_index --checkpoint`).")
+            "page's robust index and the photo descriptor's are built by the server after it starts "
+            "(or `build_index --checkpoint`).")
 
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, default=None, help="import only N images per split (quick trials)")
