@@ -45,6 +45,10 @@ class StagedBackbone(nn.Module):
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
 
+    def __init__(self):
+        super().__init__()
+        self._seen: dict[str, torch.Tensor] = {}
+
     def _hook(self, module: nn.Module, key: str) -> None:
         def record(_module, _inputs, output):
             self._seen[key] = output
@@ -57,7 +61,7 @@ class StagedBackbone(nn.Module):
         return (rgb - mean) / std
 
     def taps(self, x: torch.Tensor) -> Taps:
-        self._seen: dict[str, torch.Tensor] = {}
+        self._seen = {}
         logits = self(x)
         stages = [self._seen[f"stage{k}"] for k in range(5)]
         return Taps(stages=stages, pooled=stages[-1].mean(dim=(2, 3)), fc=self._fc_code(logits))
@@ -94,12 +98,14 @@ class EfficientNetLite(StagedBackbone):
             path = packaged_lite_weights(model_name) if weights == "packaged" else Path(weights)
             self.net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         self.input_size = EfficientNet.get_image_size(model_name)
+        self.eval()
+        fold_batchnorms(self.net)
         blocks = list(self.net._blocks)
         # A stage ends at the block before each block that halves the grid.
         ends = [i - 1 for i, block in enumerate(blocks) if i > 0 and _stride(block) == 2][:4]
         for k, index in enumerate(ends):
             self._hook(blocks[index], f"stage{k}")
-        self._hook(self.net._bn1, "head_bn")
+        self._hook(self.net._bn1, "head_bn")  # an Identity once folded: the head convolution's output
         head = self.net._conv_head.out_channels
         self._channels = (*(blocks[i]._block_args.output_filters for i in ends), head)
         self.embed_dim, self.fc_dim = head, head + self.net._fc.out_features
@@ -112,6 +118,24 @@ class EfficientNetLite(StagedBackbone):
 
     def _fc_code(self, logits: torch.Tensor) -> torch.Tensor:
         return torch.cat([self._seen["stage4"].mean(dim=(2, 3)), logits], dim=1)
+
+
+def fold_batchnorms(net: nn.Module) -> None:
+    """Fold every eval-mode BatchNorm into the convolution before it (the same function, one
+    pass over memory less per layer; the lab never trains these networks)."""
+    pairs = [(net, "_conv_stem", "_bn0"), (net, "_conv_head", "_bn1")]
+    for block in net._blocks:
+        if hasattr(block, "_expand_conv"):
+            pairs.append((block, "_expand_conv", "_bn0"))
+        pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+    with torch.no_grad():
+        for owner, conv_name, bn_name in pairs:
+            conv, bn = getattr(owner, conv_name), getattr(owner, bn_name)
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            conv.weight.mul_(scale[:, None, None, None])
+            shift = bn.bias - bn.running_mean * scale
+            conv.bias = nn.Parameter(shift if conv.bias is None else conv.bias + shift)
+            setattr(owner, bn_name, nn.Identity())
 
 
 def _stride(block: nn.Module) -> int:

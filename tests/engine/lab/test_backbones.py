@@ -69,3 +69,25 @@ def test_lite_weights_load_from_the_package_file():
     red, blue = (Image.new("RGB", (64, 64), c) for c in ((220, 20, 20), (20, 20, 220)))
     vectors = extractor.extract([red, blue]).vectors["conv"]
     assert not np.allclose(vectors[0], vectors[1])
+
+
+def test_folding_batchnorms_keeps_what_the_network_computes():
+    from efficientnet_lite_pytorch import EfficientNet
+
+    from retrieval.engine.nets.imagenet import fold_batchnorms
+
+    torch.manual_seed(0)
+    net = EfficientNet.from_name("efficientnet-lite0").eval()
+    for module in net.modules():  # non-trivial statistics, as trained weights have
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.2, 0.2)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.inference_mode():
+        before = net(x)
+    fold_batchnorms(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    with torch.inference_mode():
+        torch.testing.assert_close(net(x), before, rtol=1e-3, atol=1e-3)
