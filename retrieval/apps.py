@@ -4,7 +4,7 @@ from django.apps import AppConfig
 from django.conf import settings
 
 # Each capability with a query kind registers it in <capability>/register.py: one line each.
-QUERY_CAPABILITIES = ("search", "sketch", "degraded")
+QUERY_CAPABILITIES = ("search", "sketch", "degraded", "lab")
 
 
 class RetrievalConfig(AppConfig):
@@ -14,7 +14,6 @@ class RetrievalConfig(AppConfig):
     def ready(self) -> None:
         for capability in QUERY_CAPABILITIES:
             import_module(f"retrieval.{capability}.register")
-        import_module("retrieval.lab.register")  # the descriptor lab: an evaluation task, no query kind yet
         # The server process loads models and indexes once, here; commands load lazily.
         # No database access: the engine reads checkpoint and index files only.
         if settings.RETRIEVAL["WARM_AT_STARTUP"]:

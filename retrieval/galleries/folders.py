@@ -7,8 +7,8 @@ Each image is stored as an RGB PNG no larger than ``MAX_SIDE``. With ``labels="s
 the first-level subfolder is the class (files at the top are unlabelled).
 
 Re-runs are idempotent: a file whose content (SHA-256 of its bytes) is already in the
-gallery is skipped, so only what is new is added. The audit of the last run (imported,
-skipped as a duplicate, refused with the reason) is kept beside the gallery's media as
+gallery is skipped, so only what is new is added. The audit (every file: imported, skipped
+as a duplicate, refused with the reason) is kept beside the gallery's media as
 ``audit.json``; stored files are named by their content hash, so the gallery itself
 remembers what it holds.
 """
@@ -173,10 +173,15 @@ def _known_hashes(gallery: Gallery) -> dict[str, str]:
 
 
 def _write_audit(gallery: Gallery, folder: Path, result: FolderImport) -> None:
+    """The audit of every file seen: a file found again on a re-run keeps what its first
+    import recorded (imported, with its image), so the audit stays the gallery's history."""
+    earlier = {f["path"]: f for f in (read_audit(gallery.slug) or {}).get("files", [])}
+    files = [earlier.get(e.path, asdict(e)) if e.reason.startswith("already") else asdict(e) for e in result.entries]
     atomic_write_json(audit_path(gallery.slug), {
         "gallery": gallery.slug, "folder": str(folder), "ignored_non_images": result.ignored,
-        "counts": {s: result.count(s) for s in ("imported", "duplicate", "refused")},
-        "files": [asdict(e) for e in result.entries],
+        "counts": {s: sum(f["status"] == s for f in files) for s in ("imported", "duplicate", "refused")},
+        "last_run": {s: result.count(s) for s in ("imported", "duplicate", "refused")},
+        "files": files,
     })
 
 

@@ -1,6 +1,9 @@
-"""The descriptor lab's registrations: its evaluation task (the query page is not built yet)."""
+"""The descriptor lab's query kind: the `/lab/` page, its websocket start, `evaluate lab`."""
 
-from retrieval.core.evaluation import register_evaluation
-from retrieval.lab import evaluation
+from retrieval.core.kinds import QueryKind, register_kind
+from retrieval.lab import evaluation, views
 
-TASK = register_evaluation(evaluation.TASK)
+KIND = register_kind(QueryKind(
+    name="lab", title="Descriptor lab", page_path="lab/", page_name="lab", page=views.lab_page,
+    start=views.start_lab_query, evaluation=evaluation.TASK,
+))

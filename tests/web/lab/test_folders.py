@@ -82,6 +82,9 @@ def test_a_rerun_adds_only_what_is_new(db, folder):
     assert {e.path for e in again.entries if e.status == "imported"} == {"food/new.png", "plants/tree.png"}
     gallery = Gallery.objects.get(slug="tiny-folder")
     assert gallery.images.count() == 8 and gallery.class_names == ["animals", "food", "plants"]
+    audit = read_audit("tiny-folder")  # the history: first imports keep their record
+    assert audit["counts"] == {"imported": 8, "duplicate": 1, "refused": 1}
+    assert audit["last_run"] == {"imported": 2, "duplicate": 7, "refused": 1}
     assert len(set(gallery.images.values_list("source_index", flat=True))) == 8
 
 
