@@ -116,5 +116,6 @@ def significance_overlay(image: Image.Image, mask: np.ndarray) -> Image.Image:
     out = Image.composite(out, faded, keep)
     draw = ImageDraw.Draw(out)
     for i, j in zip(*np.nonzero(mask), strict=True):
-        draw.rectangle([j * cell_w, i * cell_h, (j + 1) * cell_w - 1, (i + 1) * cell_h - 1], outline=(229, 72, 77), width=1)
+        box = [j * cell_w, i * cell_h, (j + 1) * cell_w - 1, (i + 1) * cell_h - 1]
+        draw.rectangle(box, outline=(229, 72, 77), width=1)
     return out
