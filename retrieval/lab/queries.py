@@ -101,9 +101,10 @@ def _without(hits: SearchHits, example: GalleryImage | None, k: int) -> SearchHi
 
 
 def significance_overlay(image: Image.Image, mask: np.ndarray) -> Image.Image:
-    """The query with the cells that were not significant darkened (stamps and shop photos sit on
-    white, which a wash to white would hide) and the significant ones outlined: each outlined cell is the patch (16, 8, 4, 2, 1 px a side in blocks 1-5 at 224 px)
-    whose activations were averaged into the Conv descriptor."""
+    """The query with the cells that were not significant darkened (stamps and shop photos sit
+    on white, which a wash to white would hide) and the significant ones outlined: each outlined
+    cell is the patch (16, 8, 4, 2, 1 px a side in blocks 1-5 at 224 px) whose activations were
+    averaged into the Conv descriptor."""
     out = image.convert("RGB").copy()
     wash = Image.new("RGB", out.size, (24, 24, 32))
     h, w = mask.shape
