@@ -33,18 +33,20 @@ def stamps_folder() -> Path:
     return Path(settings.RETRIEVAL.get("STAMPS_DIR", "/usr/share/tuxpaint/stamps"))
 
 
-def lab_demo_gallery_import(*, stdout=None) -> Gallery | None:
-    """Import Debian's tuxpaint-stamps-default as the colour demo gallery, once."""
-    existing = Gallery.objects.filter(slug=STAMPS_SLUG).first()
-    if existing and existing.images.exists():
-        return existing
-    if not stamps_folder().is_dir():
-        if stdout:
-            stdout.write(f"{stamps_folder()} is missing (apt-get install tuxpaint-stamps-default): no colour gallery")
-        return None
-    call_command("import_gallery", folder=stamps_folder(), slug=STAMPS_SLUG, name=STAMPS_NAME, labels="subfolders",
-                 stdout=stdout)
-    return Gallery.objects.get(slug=STAMPS_SLUG)
+def lab_demo_gallery_import(*, stdout=None, progress=None) -> Gallery | None:
+    """Import Debian's tuxpaint-stamps-default as the colour demo gallery and index it for every
+    lab descriptor; each step skipped when done."""
+    gallery = Gallery.objects.filter(slug=STAMPS_SLUG).first()
+    if gallery is None or not gallery.images.exists():
+        if not stamps_folder().is_dir():
+            if stdout:
+                stdout.write(f"{stamps_folder()} is missing (apt-get install tuxpaint-stamps-default): no colour gallery")
+            return None
+        call_command("import_gallery", folder=stamps_folder(), slug=STAMPS_SLUG, name=STAMPS_NAME, labels="subfolders",
+                     stdout=stdout)
+        gallery = Gallery.objects.get(slug=STAMPS_SLUG)
+    lab_indexes_build(gallery=gallery, progress=progress)
+    return gallery
 
 
 @lru_cache(maxsize=4)

@@ -28,7 +28,8 @@ def lab_page(request):
         form = LabQueryForm({"k": request.GET.get("k"), "metric": request.GET.get("metric"),
                              "gallery": example.gallery.slug}, image_bytes=_bytes_of(example))
     else:
-        return _render(request, LabQueryForm(), status=200)
+        chosen = request.GET.get("gallery")
+        return _render(request, LabQueryForm(initial={"gallery": chosen} if chosen else None), status=200)
     if not form.is_valid():
         return _render(request, form, status=413 if form.too_large else 400)
     try:
@@ -69,7 +70,7 @@ def _run(form, example):
 def _chosen_gallery(form):
     from retrieval.models import Gallery
 
-    slug = (form.data.get("gallery") if form.is_bound else None) or form.fields["gallery"].initial
+    slug = (form.data.get("gallery") if form.is_bound else form.initial.get("gallery")) or form.fields["gallery"].initial
     return Gallery.objects.filter(slug=slug).first()
 
 

@@ -7,6 +7,8 @@ from retrieval.core.runtime import default_checkpoint_path
 from retrieval.degraded.services import robust_checkpoint_path
 from retrieval.lab.services import lab_demo_gallery_import
 
+from ._progress import ProgressBar
+
 
 class Command(BaseCommand):
     help = "Import the gallery, make sure a descriptor checkpoint exists, build the index."
@@ -22,4 +24,5 @@ class Command(BaseCommand):
         call_command("build_index", stdout=self.stdout)
         if robust_checkpoint_path().exists():  # the degraded-query page's robust descriptor has its own index
             call_command("build_index", checkpoint=robust_checkpoint_path(), stdout=self.stdout)
-        lab_demo_gallery_import(stdout=self.stdout)  # the colour stamps gallery (Debian tuxpaint-stamps-default)
+        # The colour stamps gallery (Debian tuxpaint-stamps-default) and its lab indexes.
+        lab_demo_gallery_import(stdout=self.stdout, progress=ProgressBar(self.stdout, "lab index"))

@@ -23,6 +23,8 @@ def test_the_empty_page_offers_the_gallery_images(client, colour_gallery):
     response = client.get(reverse("retrieval:lab") + "?gallery=tiny-colour")
     assert response.status_code == 200
     assert b"Descriptor lab" in response.content
+    first = colour_gallery.images.order_by("label", "id").first()
+    assert f'href="?example={first.pk}"'.encode() in response.content  # one image per class, one click away
 
 
 @pytest.mark.slow
