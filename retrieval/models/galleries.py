@@ -12,6 +12,10 @@ class Gallery(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     class_names = models.JSONField(default=list, help_text="Label names, indexed by label number.")
+    default_descriptor = models.CharField(
+        max_length=80, blank=True, default="",
+        help_text="What describes this gallery by default: empty for the serving checkpoint (trained "
+                  "descriptor), or 'lab:<backbone>:<descriptor>' for an ImageNet backbone (colour galleries).")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,7 @@ from ..registry import Registry
 
 NETS = Registry("network")
 
-from . import descriptor_nets  # noqa: E402,F401
+from . import descriptor_nets, imagenet  # noqa: E402,F401
 
 
 def create_net(name: str, **kwargs):

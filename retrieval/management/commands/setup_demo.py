@@ -4,6 +4,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from retrieval.core.runtime import default_checkpoint_path
+from retrieval.lab.services import lab_demo_gallery_import
+
+from ._progress import ProgressBar
 
 
 class Command(BaseCommand):
@@ -20,3 +23,5 @@ class Command(BaseCommand):
             self.stdout.write("no committed checkpoint found: training a quick descriptor (3 epochs)")
             call_command("train", "descriptor", epochs=3, stdout=self.stdout)
         call_command("build_index", stdout=self.stdout)
+        # The colour stamps gallery (Debian tuxpaint-stamps-default) and its lab indexes.
+        lab_demo_gallery_import(stdout=self.stdout, progress=ProgressBar(self.stdout, "lab index"))
