@@ -18,7 +18,7 @@
   function swapIn(html) {
     const holder = document.createElement("template");
     holder.innerHTML = html;
-    for (const element of holder.content.children) {
+    for (const element of [...holder.content.children]) {  // a copy: replaceWith moves each out of the live list
       const target = element.id && document.getElementById(element.id);
       if (target) target.replaceWith(element);
     }

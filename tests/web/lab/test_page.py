@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from django.urls import reverse
 from PIL import Image
 
@@ -67,4 +68,17 @@ async def test_columns_stream_in_one_by_one_over_the_websocket(colour_gallery):
     assert [c.split('data-descriptor="')[1].split('"')[0] for c in columns] == list(COLUMNS)
     assert all('hx-swap-oob="true"' in c and c.count('class="feature-distance"') == 4 for c in columns)
     assert "5 descriptors compared" in done
+    await communicator.disconnect()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_a_gallery_image_named_by_its_id_streams_over_the_websocket(colour_gallery):
+    first = await database_sync_to_async(lambda: colour_gallery.images.order_by("id").first())()
+    communicator = await connect()
+    await communicator.send_to(text_data=json.dumps({
+        "type": "lab", "example": str(first.pk), "gallery": "tiny-colour", "k": "4", "metric": "l1"}))
+    messages = await receive_until_done(communicator, timeout=120)
+    assert 'id="significance-map"' in messages[0], messages[0][:2000]
+    assert len(messages) == 1 + len(COLUMNS) + 1
     await communicator.disconnect()
