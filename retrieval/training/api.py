@@ -1,6 +1,6 @@
 """The training centre's JSON API: list and inspect runs; staff start, cancel and activate.
 
-Like ``api.py``, every failure is raised and shaped by ``api_errors.exception_handler``: a
+Like every API module, every failure is raised and shaped by ``core.api.exception_handler``: a
 configuration the family rejects is a 400 with the same sentences as the page and the
 command line, an action the run's state forbids is a 409.
 """
