@@ -77,19 +77,23 @@ def init_checkpoint(config: RobustDescriptorTrainConfig, context: TrainContext) 
     return checkpoint
 
 
-def run_robust_training(config: RobustDescriptorTrainConfig, context: TrainContext,
-                        callback: TrainingCallback) -> TrainResult:
-    from retrieval.engine.training.descriptor import (
-        train_descriptor,  # here: descriptor imports the registry, which imports this module
-    )
+def fine_tune_descriptor(config, context: TrainContext, callback: TrainingCallback, batch_transform) -> TrainResult:
+    """Fine-tune the serving descriptor (or train afresh) on Fashion-MNIST with ``batch_transform``
+    as the augmentation: the robust and the photo descriptor differ only in that transform."""
+    from retrieval.engine.training.descriptor import train_descriptor
 
     init = init_checkpoint(config, context)
     train_images, train_labels = fashion_mnist.load_split(context.data_dir, "train")
     eval_images, eval_labels = fashion_mnist.load_split(context.data_dir, "test")
-    transform = DegradeAugment(parse_names(config.degradations), config.degrade_share)
     return train_descriptor(config, train_images=train_images, train_labels=train_labels, eval_images=eval_images,
                             eval_labels=eval_labels, classes=fashion_mnist.CLASS_NAMES, out_path=context.out_path,
-                            callback=callback, init=init, batch_transform=transform)
+                            callback=callback, init=init, batch_transform=batch_transform)
+
+
+def run_robust_training(config: RobustDescriptorTrainConfig, context: TrainContext,
+                        callback: TrainingCallback) -> TrainResult:
+    transform = DegradeAugment(parse_names(config.degradations), config.degrade_share)
+    return fine_tune_descriptor(config, context, callback, transform)
 
 
 register_trainer(TrainerSpec(

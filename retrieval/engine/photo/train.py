@@ -11,8 +11,7 @@ import numpy as np
 import torch
 
 from retrieval.engine.config import DescriptorTrainConfig
-from retrieval.engine.data import fashion_mnist
-from retrieval.engine.degraded.train_robust import init_checkpoint
+from retrieval.engine.degraded.train_robust import fine_tune_descriptor
 from retrieval.engine.options import option
 from retrieval.engine.photo.augment import TRAIN_STYLE, PhotoStyle, photo_batch
 from retrieval.engine.photo.backgrounds import HELD_OUT_KINDS, TRAIN_KINDS
@@ -58,16 +57,7 @@ class PhotoAugment:
 
 def run_photo_training(config: PhotoDescriptorTrainConfig, context: TrainContext,
                        callback: TrainingCallback) -> TrainResult:
-    from retrieval.engine.training.descriptor import (
-        train_descriptor,  # here: descriptor imports the registry, which imports this module
-    )
-
-    init = init_checkpoint(config, context)
-    train_images, train_labels = fashion_mnist.load_split(context.data_dir, "train")
-    eval_images, eval_labels = fashion_mnist.load_split(context.data_dir, "test")
-    return train_descriptor(config, train_images=train_images, train_labels=train_labels, eval_images=eval_images,
-                            eval_labels=eval_labels, classes=fashion_mnist.CLASS_NAMES, out_path=context.out_path,
-                            callback=callback, init=init, batch_transform=PhotoAugment(config.photo_share))
+    return fine_tune_descriptor(config, context, callback, PhotoAugment(config.photo_share))
 
 
 register_trainer(TrainerSpec(
