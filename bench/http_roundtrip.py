@@ -41,25 +41,37 @@ def http_roundtrip(pngs: list[bytes], *, requests: int, k: int, metric: str, war
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         endpoint, probe_status = choose_endpoint(conn, pngs[0], k=k, metric=metric)
         log(f"http: POST {endpoint.path} via {endpoint.description}, {requests} requests")
-        for i in range(warmup):  # first requests pay for template compilation and DB connections
-            post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
-        times, errors = [], {}
-        for i in range(requests):
-            started = time.perf_counter()
-            status, _ = post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
-            times.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                errors[str(status)] = errors.get(str(status), 0) + 1
+        times, errors = timed_posts(conn, endpoint, pngs, requests=requests, k=k, metric=metric, warmup=warmup)
         conn.close()
     summary = summarise(times)
     return {"endpoint": f"POST {endpoint.path}", "via": endpoint.description, "api_probe_status": probe_status,
             "requests": requests, "k": k, "metric": metric, "errors": errors, "ms": summary}
 
 
+def timed_posts(conn, endpoint, pngs: list[bytes], *, requests: int, k: int, metric: str,
+                warmup: int) -> tuple[list[float], dict[str, int]]:
+    """POST ``requests`` searches one after another (cycling through ``pngs``) after ``warmup``
+    untimed ones; the times in ms and the count of each non-200 status."""
+    for i in range(warmup):  # first requests pay for template compilation and DB connections
+        post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
+    times, errors = [], {}
+    for i in range(requests):
+        started = time.perf_counter()
+        status, _ = post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            errors[str(status)] = errors.get(str(status), 0) + 1
+    return times, errors
+
+
 def choose_endpoint(conn: http.client.HTTPConnection, png: bytes, *, k: int, metric: str) -> tuple[Endpoint, int]:
     """The JSON API when it answers 200, else the page form (with the CSRF cookie and token)."""
     api = Endpoint(API_PATH, "JSON API")
+    deadline = time.monotonic() + 180
     status, body = post_search(conn, api, png, k=k, metric=metric)
+    while status == 503 and time.monotonic() < deadline:  # the server answers at once, "warming up" until loaded
+        time.sleep(1)
+        status, body = post_search(conn, api, png, k=k, metric=metric)
     if status == 200:
         api.description += f" ({result_count(body)} results in the probe's answer)"
         return api, status

@@ -198,18 +198,10 @@ def over_http(pngs: list[bytes], args) -> dict:
 def http_sequential(port: int, pngs: list[bytes], *, requests: int, k: int, metric: str, warmup: int = 10) -> dict:
     import http.client
 
-    from bench.http_roundtrip import Endpoint, post_search
+    from bench.http_roundtrip import Endpoint, timed_posts
 
     conn, endpoint = http.client.HTTPConnection("127.0.0.1", port, timeout=60), Endpoint("/api/search/", "JSON API")
-    for i in range(warmup):
-        post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
-    times, errors = [], {}
-    for i in range(requests):
-        started = time.perf_counter()
-        status, _ = post_search(conn, endpoint, pngs[i % len(pngs)], k=k, metric=metric)
-        times.append((time.perf_counter() - started) * 1000)
-        if status != 200:
-            errors[str(status)] = errors.get(str(status), 0) + 1
+    times, errors = timed_posts(conn, endpoint, pngs, requests=requests, k=k, metric=metric, warmup=warmup)
     conn.close()
     return {"endpoint": "POST /api/search/", "requests": requests, "k": k, "errors": errors, "ms": summarise(times)}
 
