@@ -40,8 +40,10 @@ def descriptor_macs(descriptor) -> int:
     def linear(module, inputs, output):
         macs.append(output.numel() * module.in_features)
 
+    # The network that serves (batch norm folded into the convolutions: the same multiply-adds).
+    served = descriptor.serving_features() if hasattr(descriptor, "serving_features") else descriptor.net
     hooks = [m.register_forward_hook(conv if isinstance(m, torch.nn.Conv2d) else linear)
-             for m in descriptor.net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+             for m in served.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     try:
         size = descriptor.input_size
         descriptor.describe_arrays(np.zeros((1, size, size), np.uint8))

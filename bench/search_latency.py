@@ -59,8 +59,14 @@ def main() -> None:
     slug = settings.RETRIEVAL["DEFAULT_GALLERY"]
     report = {"machine": machine_info(), "settings": os.environ["DJANGO_SETTINGS_MODULE"], "debug": settings.DEBUG}
     pair = serving_pair(slug)
+    graph_s = 0.0
+    if not args.exact:  # as the server does, in its background thread (here before measuring)
+        started = time.perf_counter()
+        pair.index.build_graphs()
+        graph_s = time.perf_counter() - started
     report["serving"] = {"gallery": slug, "items": len(pair.index), "dim": pair.index.dim,
-                         "checkpoint": pair.checkpoint_path, "checkpoint_id": pair.checkpoint_id}
+                         "checkpoint": pair.checkpoint_path, "checkpoint_id": pair.checkpoint_id,
+                         "search": pair.index.search_method, "graph_build_s": round(graph_s, 2)}
     images, pngs = query_pngs(args.queries)
     log(f"server-side latency: {len(pngs)} queries against {len(pair.index)} items")
     server = server_latency(slug, pngs, k=args.k, metric=args.metric)
@@ -98,6 +104,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients for the throughput run (0: skip)")
     parser.add_argument("--throughput-s", type=float, default=20.0, help="how long the throughput run lasts")
     parser.add_argument("--servers", type=int, default=1, help="daphne processes behind the one port")
+    parser.add_argument("--exact", action="store_true",
+                        help="exact scans only (PORTAL_EXACT_SEARCH=1), no HNSW graph, here and in the servers")
     parser.add_argument("--skip-indexing", action="store_true", help="skip the (minutes long) indexing run")
     parser.add_argument("--json", action="store_true", help="print the report on one line")
     return parser.parse_args()
@@ -139,15 +147,16 @@ def server_latency(slug: str, pngs: list[bytes], *, k: int, metric: str, warmup:
     """``Runtime.search_bytes`` on the serving pair, as the search service calls it, per stage,
     then the histogram explanations of its k hits (``explain_hits``, rows read from the database)."""
     runtime, max_pixels = engine(), settings.RETRIEVAL["MAX_PIXELS"]
+    gallery = Gallery.objects.get(slug=slug)
     for data in pngs[:warmup]:  # the first calls pay for lazy allocations in torch and FAISS
         result = runtime.search_bytes(slug, data, k=k, metric=metric, max_pixels=max_pixels)
-        list(explain_hits(result.decoded.image, result.hits))
+        list(explain_hits(result.decoded.image, result.hits, gallery))
     stages = {"decode": [], "describe": [], "search": [], "histograms": [], "total": []}
     for data in pngs:
         started = time.perf_counter()
         result = runtime.search_bytes(slug, data, k=k, metric=metric, max_pixels=max_pixels)
         searched = time.perf_counter()
-        list(explain_hits(result.decoded.image, result.hits))
+        list(explain_hits(result.decoded.image, result.hits, gallery))
         stages["histograms"].append((time.perf_counter() - searched) * 1000)
         stages["total"].append((time.perf_counter() - started) * 1000)
         for stage in ("decode", "describe", "search"):
@@ -179,8 +188,8 @@ def physical_limits(pair, server: dict, queries: np.ndarray) -> dict:
 
 def over_http(pngs: list[bytes], args) -> dict:
     out = {}
-    env = {"PORTAL_SERVER_THREADS": str(args.threads or 1)}
-    with daphne_servers(args.servers, env=env, probe=pngs[0]) as (port, pids):
+    env = {"PORTAL_SERVER_THREADS": str(args.threads or 1), "PORTAL_EXACT_SEARCH": "1" if args.exact else "0"}
+    with daphne_servers(args.servers, env=env, probe=pngs[0], graphs=not args.exact) as (port, pids):
         out["servers"] = {"processes": args.servers, "pids": pids, "threads_each": args.threads or 1}
         if args.http_requests:
             http = http_sequential(port, pngs, requests=args.http_requests, k=args.k, metric=args.metric)

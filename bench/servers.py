@@ -24,8 +24,9 @@ WS_MAX_MESSAGE = 32 * 1024 * 1024  # as the Makefile's serve target
 
 @contextmanager
 def daphne_servers(processes: int = 1, *, env: dict | None = None, timeout_s: float = 300,
-                   probe: bytes | None = None) -> Iterator[tuple[int, list[int]]]:
-    """(port, server pids) of ``processes`` daphne processes on one loopback port."""
+                   probe: bytes | None = None, graphs: bool = False) -> Iterator[tuple[int, list[int]]]:
+    """(port, server pids) of ``processes`` daphne processes on one loopback port; with
+    ``graphs``, once every process answers from its HNSW graph (built after start-up)."""
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -45,6 +46,8 @@ def daphne_servers(processes: int = 1, *, env: dict | None = None, timeout_s: fl
                  "portal.asgi:application"], cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
                 pass_fds=(listener.fileno(),)))
         wait_until_searching(port, servers, outputs, timeout_s, probe)
+        if graphs and probe is not None:
+            wait_for_graphs(port, probe, processes, timeout_s)
         yield port, [s.pid for s in servers]
     finally:
         for server in servers:
@@ -89,6 +92,26 @@ def wait_until_searching(port: int, servers, outputs, timeout_s: float, probe: b
             pass
         time.sleep(0.25)
     raise RuntimeError(f"daphne did not answer a search on port {port} within {timeout_s:.0f} s")
+
+
+def wait_for_graphs(port: int, probe: bytes, processes: int, timeout_s: float) -> None:
+    """Until ``4 x processes`` answers in a row say ``"search": "hnsw"`` (each new connection
+    may reach any process)."""
+    import json
+
+    from bench.http_roundtrip import Endpoint, post_search
+
+    started, in_a_row = time.perf_counter(), 0
+    while in_a_row < 4 * processes:
+        if time.perf_counter() - started > timeout_s:
+            raise RuntimeError(f"the servers did not answer from their HNSW graphs within {timeout_s:.0f} s")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        status, body = post_search(conn, Endpoint("/api/search/", "probe"), probe, k=1, metric="l2")
+        conn.close()
+        in_a_row = in_a_row + 1 if status == 200 and json.loads(body).get("search") == "hnsw" else 0
+        if not in_a_row:
+            time.sleep(0.5)
+    log(f"every server answers from its HNSW graph after {time.perf_counter() - started:.1f} s more")
 
 
 def rss_bytes(pid: int) -> int:

@@ -19,6 +19,10 @@ os.environ.setdefault("PORTAL_WARM_ENGINE", "1")
 
 log = logging.getLogger("portal.asgi")
 
+from portal.tcp import enable_tcp_nodelay  # noqa: E402 -- daphne imports this module before it listens
+
+enable_tcp_nodelay()
+
 
 def build_application():
     from channels.auth import AuthMiddlewareStack

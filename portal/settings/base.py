@@ -218,6 +218,9 @@ RETRIEVAL = {
     "WARM_AT_STARTUP": env_flag("PORTAL_WARM_ENGINE", False),
     # torch/FAISS threads in the server process (batch commands keep every core).
     "SERVER_THREADS": int(os.environ.get("PORTAL_SERVER_THREADS", 1)),
+    # Big galleries answer from an HNSW graph once it is built (exact scan meanwhile);
+    # PORTAL_EXACT_SEARCH=1 keeps every search an exact scan.
+    "GRAPH_SEARCH": not env_flag("PORTAL_EXACT_SEARCH", False),
     # The server process also marks runs left "running" by a previous process as interrupted.
     "RECOVER_RUNS_AT_STARTUP": env_flag("PORTAL_WARM_ENGINE", False),
     # Checkpoints of runs started from the browser or the API; the active-checkpoint pointers

@@ -222,6 +222,8 @@ def warm_runtime() -> None:
 
 def _warm() -> None:
     set_compute_threads(settings.RETRIEVAL["SERVER_THREADS"])
+    if settings.RETRIEVAL["GRAPH_SEARCH"]:
+        engine().enable_graph_search()
     slug = settings.RETRIEVAL["DEFAULT_GALLERY"]
     started = time.perf_counter()
     try:

@@ -6,25 +6,19 @@ page and the API share one set of rules; the request serializers here merely des
 those rules, built from the forms' own constants so the two cannot drift apart.
 """
 
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from retrieval.core.forms import DEFAULT_K, DEFAULT_METRIC, METRIC_CHOICES, max_k
+from retrieval.core.links import reverse_id
 from retrieval.models import GalleryImage
 
 # --- links -----------------------------------------------------------------------------
 
 
-
-
-
-
 def image_api_url(image: GalleryImage) -> str:
-    return reverse("api:image", args=[image.pk])
-
-
+    return reverse_id("api:image", pk=image.pk)
 
 
 @extend_schema_field(OpenApiTypes.URI)
@@ -40,15 +34,6 @@ class AbsoluteUrlField(serializers.Field):
         request = self.context.get("request")
         url = self.url_of(value)
         return request.build_absolute_uri(url) if request is not None else url
-
-
-# --- galleries and images --------------------------------------------------------------
-
-
-
-
-
-
 
 
 # --- search results --------------------------------------------------------------------
@@ -67,19 +52,26 @@ class ResultSerializer(serializers.Serializer):
     detail_url = AbsoluteUrlField(GalleryImage.get_absolute_url, source="image", help_text="The image's page.")
     api_url = AbsoluteUrlField(image_api_url, source="image")
 
+    def to_representation(self, item) -> dict:
+        # The fields above describe the shape (the schema, and the tests that compare the two);
+        # this builds it directly: field by field, DRF spent about 0.3 ms a result, more
+        # than the search itself.
+        image, absolute = item.image, self._absolute()
+        return {
+            "rank": item.rank, "id": image.pk, "label": image.label, "label_name": image.label_name,
+            "distance": float(item.distance), "histogram_distance": float(item.histogram_distance),
+            "image_url": absolute(image.file.url),
+            "detail_url": absolute(reverse_id("retrieval:image", image.gallery.slug, pk=image.pk)),
+            "api_url": absolute(image_api_url(image)),
+        }
 
-
-
-
-
-
-
-
-
-
-
-
-
+    def _absolute(self):
+        """url -> absolute url against the request's scheme and host (once per response)."""
+        if not hasattr(self, "_origin"):
+            request = self.context.get("request")
+            self._origin = request.build_absolute_uri("/")[:-1] if request is not None else ""
+        origin = self._origin
+        return lambda url: origin + url if url.startswith("/") else url
 
 
 # --- schema-only descriptions of the forms' inputs -------------------------------------
@@ -90,27 +82,8 @@ class NeighboursParamsSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=METRIC_CHOICES, required=False, default=DEFAULT_METRIC)
 
 
-
-
-
-
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="A stable code, e.g. invalid_request, invalid_image, not_found.")
     detail = serializers.CharField(help_text="A sentence fit to show a user.")
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                    help_text="Messages per input field, for validation errors.")
-
-
-# --- training runs -----------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-

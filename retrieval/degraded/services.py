@@ -159,7 +159,7 @@ def degraded_query(*, gallery: Gallery, data: bytes, degradation: str, params: d
     hits = pair.index.search(vectors, k, metric)
     clock.lap("search")
     rows = [DegradedRow(kind, Image.fromarray(arrays[i], "L"),
-                        SearchHits(ids=hits.ids[i], distances=hits.distances[i], labels=hits.labels[i]))
+                        SearchHits(ids=hits.ids[i], distances=hits.distances[i], labels=hits.labels[i], method=hits.method))
             for i, kind in enumerate(images)]
     return DegradedQuery(decoded=decoded, view=view, degradation=get_degradation(degradation),
                          params=resolved_params(degradation, params, seed=seed), seed=seed, descriptor=descriptor,

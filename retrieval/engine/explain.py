@@ -26,15 +26,28 @@ class Histogram:
 
 def histogram(image: Image.Image, *, colour: bool, bins: int = DEFAULT_BINS) -> Histogram:
     """Per-channel normalised histogram: R, G, B when ``colour``, intensity otherwise."""
-    if colour:
-        pixels, channels = np.asarray(image.convert("RGB")), CHANNELS_RGB
-    else:
-        pixels, channels = np.asarray(image.convert("L"))[..., None], CHANNELS_GREY
-    rows = []
-    for c in range(len(channels)):
-        counts = np.bincount(pixels[..., c].ravel().astype(np.int64) * bins // 256, minlength=bins).astype(np.float64)
-        rows.append(counts / max(counts.sum(), 1.0))
-    return Histogram(channels=channels, values=np.stack(rows))
+    pixels = np.asarray(image.convert("RGB")) if colour else np.asarray(image.convert("L"))
+    return from_counts(pixel_counts(pixels, bins), colour=colour)
+
+
+def pixel_counts(pixels: np.ndarray, bins: int = DEFAULT_BINS) -> np.ndarray:
+    """Pixel counts per bin [channels, bins] (uint32) of a [H, W] grey or [H, W, 3] RGB array:
+    what a gallery stores with each image, so that explaining a hit opens no file."""
+    planes = pixels[..., None] if pixels.ndim == 2 else pixels
+    return np.stack([np.bincount(planes[..., c].ravel().astype(np.int64) * bins // 256, minlength=bins)
+                     for c in range(planes.shape[-1])]).astype(np.uint32)
+
+
+def from_counts(counts: np.ndarray, *, colour: bool) -> Histogram | None:
+    """The normalised histogram in the asked space, from ``pixel_counts``: a grey image's
+    colour histogram is its intensity histogram in each channel (R = G = B). None when a grey
+    histogram is asked of a colour image's counts (intensity is not a function of them)."""
+    if colour and counts.shape[0] == 1:
+        counts = np.repeat(counts, 3, axis=0)
+    elif not colour and counts.shape[0] != 1:
+        return None
+    totals = np.maximum(counts.sum(axis=1, keepdims=True), 1).astype(np.float64)
+    return Histogram(channels=CHANNELS_RGB if colour else CHANNELS_GREY, values=counts.astype(np.float64) / totals)
 
 
 def histogram_distance(a: Histogram, b: Histogram) -> float:

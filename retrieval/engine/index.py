@@ -4,9 +4,15 @@ The file is written atomically and carries the identity of the checkpoint whose
 descriptors it holds; ``VectorIndex.load`` refuses to pair it with another checkpoint.
 FAISS indexes are not safe to add to while searching, so an index is never mutated after
 ``build``: a rebuilt index is a new object that the runtime swaps in.
+
+Search is exact (a flat scan) unless ``build_graphs`` has been called: the server calls it
+for big galleries, in the background, and then answers from an HNSW graph (about a tenth of
+a millisecond instead of one for 60,000 items; ``bench/search_latency.py`` reports its
+recall@10 against the exact scan). Evaluations build their own indexes and stay exact.
 """
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +24,10 @@ from .errors import IndexMismatch
 from .fileio import atomic_path
 
 FORMAT_VERSION = 1
+GRAPH_MIN_ITEMS = 20_000  # below this an exact scan takes well under a millisecond: no graph
+GRAPH_LINKS = 32  # HNSW's M: measured recall@10 0.998 at ef 64 on Fashion-MNIST (M 16: 0.985)
+GRAPH_EF_CONSTRUCTION = 40
+GRAPH_EF_SEARCH = 64  # at least twice k is used for larger k
 
 
 @dataclass(frozen=True)
@@ -25,11 +35,12 @@ class SearchHits:
     ids: np.ndarray  # [n, k] gallery ids
     distances: np.ndarray  # [n, k]; L2 distance, or 1 - cosine similarity
     labels: np.ndarray  # [n, k]
+    method: str = "exact"  # "hnsw" when an HNSW graph answered (approximate), else an exact scan
 
 
 def first_row(hits: SearchHits) -> SearchHits:
     """The hits of the first (usually only) query, as 1-d arrays."""
-    return SearchHits(ids=hits.ids[0], distances=hits.distances[0], labels=hits.labels[0])
+    return SearchHits(ids=hits.ids[0], distances=hits.distances[0], labels=hits.labels[0], method=hits.method)
 
 
 class VectorIndex:
@@ -45,6 +56,7 @@ class VectorIndex:
         flat_ip.add(normalised)
         self._cpu = {"l2": flat_l2, "cosine": flat_ip}
         self._search_index = {m: _maybe_to_gpu(ix) if gpu else ix for m, ix in self._cpu.items()}
+        self._gpu, self._graphs, self._graph_lock = gpu, {}, threading.Lock()
 
     @classmethod
     def build(cls, vectors: np.ndarray, ids: np.ndarray, labels: np.ndarray, meta: dict, *, gpu: bool = False) -> "VectorIndex":
@@ -66,7 +78,33 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def search(self, queries: np.ndarray, k: int, metric: str = "l2") -> SearchHits:
+    def build_graphs(self) -> bool:
+        """Build the HNSW graphs that approximate search answers from (one per metric), unless
+        the index is small or on a GPU (where the flat scan is fast). Safe while searching:
+        the graphs are swapped in at once when both are built. True when graphs are in use."""
+        if self._gpu or len(self) < GRAPH_MIN_ITEMS:
+            return False
+        with self._graph_lock:  # one build, however many callers
+            if not self._graphs:
+                self._graphs = self._new_graphs()
+        return True
+
+    def _new_graphs(self) -> dict:
+        graphs = {}
+        for metric, flat in self._cpu.items():
+            kind = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
+            graph = faiss.IndexHNSWFlat(self.dim, GRAPH_LINKS, kind)
+            graph.hnsw.efConstruction = GRAPH_EF_CONSTRUCTION
+            graph.add(flat.reconstruct_n(0, flat.ntotal))
+            graphs[metric] = graph
+        return graphs
+
+    @property
+    def search_method(self) -> str:
+        return "hnsw" if self._graphs else "exact"
+
+    def search(self, queries: np.ndarray, k: int, metric: str = "l2", *, exact: bool = False) -> SearchHits:
+        """The k nearest items to each query; ``exact`` scans every vector even where a graph exists."""
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r} (choose from {', '.join(METRICS)})")
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
@@ -77,11 +115,17 @@ class VectorIndex:
         if metric == "cosine":
             queries = queries.copy()
             faiss.normalize_L2(queries)
-        scores, positions = self._search_index[metric].search(queries, k)
+        graph = None if exact else self._graphs.get(metric)
+        if graph is not None:
+            params = faiss.SearchParametersHNSW(efSearch=max(GRAPH_EF_SEARCH, 2 * k))
+            scores, positions = graph.search(queries, k, params=params)
+        else:
+            scores, positions = self._search_index[metric].search(queries, k)
         valid = positions >= 0
         positions = np.where(valid, positions, 0)
         distances = np.sqrt(np.maximum(scores, 0)) if metric == "l2" else 1.0 - scores
-        return SearchHits(ids=self.ids[positions], distances=distances.astype(np.float32), labels=self.labels[positions])
+        return SearchHits(ids=self.ids[positions], distances=distances.astype(np.float32), labels=self.labels[positions],
+                          method="exact" if graph is None else "hnsw")
 
     def vector(self, gallery_id: int) -> np.ndarray:
         """The stored descriptor of one gallery item (KeyError when it is not indexed)."""

@@ -61,6 +61,14 @@ class Runtime:
         self.device, self.faiss_gpu = device, faiss_gpu
         self._pairs: dict[str, SearchPair] = {}
         self._lock = threading.Lock()
+        self.graph_search = False  # servers turn it on: big indexes then search an HNSW graph
+
+    def enable_graph_search(self) -> None:
+        """From now on every installed pair's index builds its search graphs in the background
+        (``VectorIndex.build_graphs``); searches stay exact until they are ready."""
+        self.graph_search = True
+        for pair in list(self._pairs.values()):
+            _build_graphs_later(pair.index)
 
     def load_pair(self, checkpoint_path: Path | str, index_path: Path | str) -> SearchPair:
         """Load a descriptor and its index without touching what is being served."""
@@ -73,6 +81,8 @@ class Runtime:
         with self._lock:
             previous = self._pairs.get(key)
             self._pairs[key] = pair
+        if self.graph_search:
+            _build_graphs_later(pair.index)
         return previous
 
     def pair(self, key: str) -> SearchPair:
@@ -109,10 +119,17 @@ class Runtime:
             raise KeyError(gallery_id)
         hits = first_row(pair.index.search(pair.index.vector(gallery_id)[None], k + 1, metric))
         keep = hits.ids != gallery_id
-        return SearchHits(ids=hits.ids[keep][:k], distances=hits.distances[keep][:k], labels=hits.labels[keep][:k])
+        return SearchHits(ids=hits.ids[keep][:k], distances=hits.distances[keep][:k], labels=hits.labels[keep][:k],
+                          method=hits.method)
 
     def describe(self, key: str, images: list[Image.Image]) -> np.ndarray:
         return self.pair(key).descriptor.describe_images(images)
+
+
+def _build_graphs_later(index: VectorIndex) -> threading.Thread:
+    thread = threading.Thread(target=index.build_graphs, name="index-graphs", daemon=True)
+    thread.start()
+    return thread
 
 
 _runtime: Runtime | None = None

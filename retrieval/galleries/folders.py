@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Max
 from PIL import Image
 
+from retrieval.core.results import stored_counts
 from retrieval.engine.errors import InvalidImage
 from retrieval.engine.fileio import atomic_write_bytes, atomic_write_json
 from retrieval.engine.images import decode_image, encode_png
@@ -162,7 +163,7 @@ def _import_one(gallery: Gallery, folder: Path, path: Path, labels: str, class_n
     atomic_write_bytes(Path(default_storage.path(stored)), encode_png(image))
     known[sha] = relative  # a second copy in the same run is a duplicate too
     row = GalleryImage(gallery=gallery, file=stored, width=image.width, height=image.height, label=label,
-                       split=GalleryImage.Split.TRAIN, source_index=source_index)
+                       split=GalleryImage.Split.TRAIN, source_index=source_index, histogram=stored_counts(image))
     row._audit_path = relative
     return row
 

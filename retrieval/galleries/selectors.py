@@ -68,5 +68,5 @@ def image_neighbours(*, image: GalleryImage, k: int, metric: str) -> SearchHits:
 
         vector = pair.descriptor.describe_images([open_gallery_image(image.file.name)])
         row = pair.index.search(vector, k, metric)
-        hits = SearchHits(ids=row.ids[0], distances=row.distances[0], labels=row.labels[0])
+        hits = SearchHits(ids=row.ids[0], distances=row.distances[0], labels=row.labels[0], method=row.method)
     return hits

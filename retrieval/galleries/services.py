@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image
 
-from retrieval.core.results import open_gallery_image
+from retrieval.core.results import open_gallery_image, stored_counts
 from retrieval.core.runtime import engine, index_path, install_pair, serving_checkpoint_path
 from retrieval.engine.data import fashion_mnist
 from retrieval.engine.descriptors import load_descriptor
@@ -66,7 +66,7 @@ def _import_split(gallery: Gallery, split: str, images: np.ndarray, labels: np.n
             if progress:
                 progress(min(start + 1000, len(images)), len(images))
     rows = [GalleryImage(gallery=gallery, file=name, width=pixels.shape[1], height=pixels.shape[0],
-                         label=int(label), split=split, source_index=i)
+                         label=int(label), split=split, source_index=i, histogram=stored_counts(pixels))
             for i, (name, pixels, label) in enumerate(zip(names, images, labels, strict=True))]
     with transaction.atomic():
         GalleryImage.objects.bulk_create(rows, batch_size=2000)

@@ -46,6 +46,10 @@ class GalleryImage(models.Model):
     label = models.IntegerField(null=True, blank=True, db_index=True)
     split = models.CharField(max_length=8, choices=Split.choices, default=Split.TRAIN, db_index=True)
     source_index = models.PositiveIntegerField(help_text="Position in the source dataset file.")
+    histogram = models.BinaryField(
+        null=True, editable=False,
+        help_text="Pixel counts per bin, [channels, bins] uint32 little-endian (engine.explain.pixel_counts): "
+                  "a hit's histogram explanation without opening its file. Empty for rows made before it existed.")
 
     class Meta:
         ordering = ["id"]

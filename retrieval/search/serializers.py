@@ -27,6 +27,9 @@ class SearchResponseSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=METRIC_CHOICES)
     checkpoint_id = serializers.CharField(source="query.checkpoint_id")
     timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="Milliseconds per stage.")
+    search = serializers.ChoiceField(choices=["exact", "hnsw"], source="query.hits.method",
+                                     help_text="How the index answered: an exact scan, or (big galleries, once "
+                                               "the server has built it) an HNSW graph, recall@10 about 0.998.")
     query = QuerySummarySerializer()
     results = ResultSerializer(many=True, help_text="Closest first.")
 

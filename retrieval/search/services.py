@@ -53,7 +53,7 @@ def image_search(*, gallery: Gallery, data: bytes, k: int, metric: str) -> Searc
     """``image_query`` with every hit explained (for responses rendered in one piece)."""
     query = image_query(gallery=gallery, data=data, k=k, metric=metric)
     return SearchOutcome(gallery=gallery, query=query, metric=metric, k=k,
-                         results=list(explain_hits(query.decoded.image, query.hits)))
+                         results=list(explain_hits(query.decoded.image, query.hits, gallery)))
 
 
 

@@ -36,7 +36,7 @@ def stream(cleaned: dict, example) -> tuple[dict, QueryStream]:
     context = {"outcome": None, "streaming": True, "preview": preview, "example": example, "k": cleaned["k"],
                "metric": metric}
     return context, QueryStream(
-        items=explain_hits(query.decoded.image, query.hits),
+        items=explain_hits(query.decoded.image, query.hits, cleaned["gallery"]),
         card=lambda item: result_card(item, example=example),
         done=lambda shown: render_to_string("retrieval/_status.html", {
             "state": "done", "count": shown, "preview": preview, "metric": metric}))

@@ -106,7 +106,7 @@ def sketch_search(*, gallery: Gallery, data: bytes, mode: str, k: int, metric: s
     with (the GAN's image when there is one, else the sketch as the models saw it)."""
     query = sketch_query(gallery=gallery, data=data, mode=mode, k=k, metric=metric)
     return SketchOutcome(gallery=gallery, query=query, metric=metric, k=k,
-                         results=list(explain_hits(query.explained_image, query.hits)))
+                         results=list(explain_hits(query.explained_image, query.hits, gallery)))
 
 
 def sketch_query(*, gallery: Gallery, data: bytes, mode: str, k: int, metric: str) -> SketchQueryResult:

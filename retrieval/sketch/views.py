@@ -57,7 +57,7 @@ def stream(cleaned: dict, example) -> tuple[dict, QueryStream]:
     preview, metric = sketch_preview(query), cleaned["metric"]
     context = {"outcome": None, "preview": preview, "example": example, "k": cleaned["k"], "metric": metric}
     return context, QueryStream(
-        items=explain_hits(query.explained_image, query.hits),
+        items=explain_hits(query.explained_image, query.hits, cleaned["gallery"]),
         card=lambda item: result_card(item, example=example),
         done=lambda shown: render_to_string("retrieval/_sketch_status.html", {
             "state": "done", "count": shown, "preview": preview, "metric": metric, "oob": True}))

@@ -162,3 +162,44 @@ def test_search_on_empty_index_returns_no_hits():
     assert len(ix) == 0
     hits = ix.search(np.ones((2, 4), np.float32), 5)
     assert hits.ids.shape == hits.distances.shape == hits.labels.shape == (2, 0)
+
+
+@pytest.fixture
+def graph_index(monkeypatch):
+    from retrieval.engine import index as index_module
+
+    monkeypatch.setattr(index_module, "GRAPH_MIN_ITEMS", 500)
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(2000, 8)).astype(np.float32)
+    return build(vectors, labels=np.zeros(2000, np.int64)), rng.normal(size=(50, 8)).astype(np.float32)
+
+
+def test_graphs_answer_nearly_as_the_exact_scan_with_the_same_distances(graph_index):
+    ix, queries = graph_index
+    assert ix.search_method == "exact" and ix.search(queries, 10, "l2").method == "exact"
+    assert ix.build_graphs() and ix.build_graphs()  # a second call builds nothing new
+    assert ix.search_method == "hnsw"
+    for metric in ("l2", "cosine"):
+        approx, exact = ix.search(queries, 10, metric), ix.search(queries, 10, metric, exact=True)
+        assert approx.method == "hnsw" and exact.method == "exact"
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx.ids, exact.ids, strict=True)])
+        assert recall >= 0.95
+        # a hit's distance is its true distance, whichever search found it
+        for row in range(5):
+            for gallery_id, distance in zip(approx.ids[row], approx.distances[row], strict=True):
+                v, q = ix.vector(gallery_id), queries[row]
+                true = np.linalg.norm(v - q) if metric == "l2" else 1 - v @ q / np.linalg.norm(v) / np.linalg.norm(q)
+                assert distance == pytest.approx(true, abs=1e-4)
+
+
+def test_big_k_on_a_graph_returns_k_hits(graph_index):
+    ix, queries = graph_index
+    ix.build_graphs()
+    hits = ix.search(queries[:2], 100, "cosine")
+    assert hits.ids.shape == (2, 100) and all(len(set(row)) == 100 for row in hits.ids)
+
+
+def test_small_indexes_keep_the_exact_scan(random_index):
+    ix, _, queries = random_index
+    assert not ix.build_graphs()
+    assert ix.search_method == "exact" and ix.search(queries, 3).method == "exact"

@@ -185,3 +185,25 @@ def test_descriptor_is_invariant_to_mirroring(files):
     vectors = descriptor.describe_arrays(gallery[:3])
     mirrored = descriptor.describe_arrays(gallery[:3, :, ::-1])
     assert np.allclose(vectors, mirrored, atol=1e-5)
+
+
+def test_graph_search_builds_graphs_for_installed_and_later_pairs(files, monkeypatch):
+    import time
+
+    from retrieval.engine import index as index_module
+
+    monkeypatch.setattr(index_module, "GRAPH_MIN_ITEMS", 1)  # the 12-item test index gets graphs too
+    folder, gallery = files
+    rt = Runtime(torch.device("cpu"), faiss_gpu=False)
+    first = rt.load_pair(folder / "a.pt", folder / "a.index")
+    rt.install("g", first)
+    assert first.index.search_method == "exact"  # servers turn graphs on; nothing else does
+    rt.enable_graph_search()
+    later = rt.load_pair(folder / "b.pt", folder / "b.index")
+    rt.install("h", later)
+    deadline = time.monotonic() + 60
+    while {first.index.search_method, later.index.search_method} != {"hnsw"} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first.index.search_method == later.index.search_method == "hnsw"
+    result = rt.search_bytes("g", png(gallery[3]), k=1, metric="l2")
+    assert result.hits.method == "hnsw" and result.hits.ids[0] == 503

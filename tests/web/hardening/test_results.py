@@ -54,3 +54,44 @@ def test_cached_gallery_histograms_explain_as_a_fresh_open_does(gallery, query_m
         np.testing.assert_array_equal(cached[1].values, fresh[1].values)
         assert cached[2] == fresh[2] and cached[1].channels == fresh[1].channels
     assert gallery_histograms.cache_info().hits >= 1
+
+
+@pytest.mark.parametrize("query_mode", ["L", "RGB"])
+def test_stored_counts_explain_a_hit_as_its_file_does_and_open_no_file(gallery, query_mode, monkeypatch):
+    from retrieval.core import results
+
+    row = gallery.images.filter(split="train").first()
+    assert row.histogram, "the import stores each image's counts"
+    rng = np.random.default_rng(3)
+    query = QueryHistograms(Image.fromarray(rng.integers(0, 255, (28, 28, 3), dtype=np.uint8), "RGB").convert(query_mode))
+    fresh = query.compare(results.open_gallery_image(row.file.name))
+
+    def no_file(*args, **kwargs):
+        raise AssertionError("a stored histogram must not open the file")
+
+    monkeypatch.setattr(results, "open_gallery_image", no_file)
+    stored = query.compare_row(row)
+    np.testing.assert_array_equal(stored[1].values, fresh[1].values)
+    assert stored[2] == fresh[2] and stored[1].channels == fresh[1].channels
+
+
+def test_a_row_without_stored_counts_is_explained_from_its_file(gallery):
+    from retrieval.core.results import open_gallery_image
+
+    row = gallery.images.filter(split="train").first()
+    gallery.images.filter(pk=row.pk).update(histogram=None)
+    row.refresh_from_db()
+    query = QueryHistograms(open_gallery_image(row.file.name))
+    assert query.compare_row(row)[2] == 0.0  # itself
+
+
+def test_hit_rows_in_one_query_with_their_gallery(gallery, django_assert_num_queries):
+    from retrieval.core.results import hit_rows
+
+    ids = list(gallery.images.values_list("pk", flat=True)[:4]) + [10**9]  # one deleted since indexing
+    with django_assert_num_queries(1):
+        rows = hit_rows(ids, gallery)
+        assert {row.gallery.slug for row in rows.values()} == {gallery.slug}
+    with django_assert_num_queries(2):  # the gallery looked up
+        rows = hit_rows(ids)
+        assert sorted(rows) == sorted(ids[:4]) and rows[ids[0]].label_name

@@ -52,6 +52,7 @@ def test_search_returns_k_sorted_results_with_absolute_links(client, gallery, qu
     body = response.json()
     assert body["gallery"] == gallery.slug and body["k"] == 7 and body["metric"] == "l2"
     assert body["checkpoint_id"] and {"decode", "describe", "search"} <= set(body["timings_ms"])
+    assert body["search"] == "exact"  # a tiny gallery: no HNSW graph
     assert body["query"] == {"width": 28, "height": 28, "format": "PNG", "frames": 1, "colour": False,
                              "inverted": body["query"]["inverted"]}
     results = body["results"]
@@ -311,3 +312,27 @@ def test_docs_page_serves_swagger_ui_without_a_cdn(client, db):
     html = response.content.decode()
     assert "swagger-ui" in html and reverse("api:schema") in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def test_results_are_the_shape_their_serializer_fields_describe(rf, gallery, query_png, settings):
+    """The fast ``to_representation`` builds what the declared fields (the schema) would."""
+    from rest_framework.serializers import Serializer
+
+    from retrieval.core.serializers import ResultSerializer
+    from retrieval.search.services import image_search
+
+    settings.ALLOWED_HOSTS = ["portal.example"]
+    outcome = image_search(gallery=gallery, data=query_png, k=4, metric="cosine")
+    request = rf.get("/", HTTP_HOST="portal.example:8443", secure=True)
+    serializer = ResultSerializer(outcome.results, many=True, context={"request": request})
+    by_fields = [Serializer.to_representation(serializer.child, item) for item in outcome.results]
+    assert serializer.data == by_fields
+    assert by_fields[0]["detail_url"].startswith("https://portal.example:8443/galleries/")
+
+
+def test_reverse_id_is_reverse(gallery):
+    from retrieval.core.links import reverse_id
+
+    for pk in (1, 7, 918, 123456):
+        assert reverse_id("retrieval:image", gallery.slug, pk=pk) == reverse("retrieval:image", args=[gallery.slug, pk])
+        assert reverse_id("api:image", pk=pk) == reverse("api:image", args=[pk])
