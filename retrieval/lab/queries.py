@@ -22,7 +22,7 @@ from retrieval.models import Gallery, GalleryImage
 from .embeddings import lab_embedding
 from .services import BASELINE, DEFAULT_BACKBONE, default_weights, lab_extractor, lab_index_path, lab_indexes_build
 
-TITLES = {"gap": "Plain code (GAP)", "conv": "Conv (significant activations)", "fc": "FC", "fc_conv": "FC + Conv",
+TITLES = {"gap": "Plain code (GAP)", "conv": "Conv (significant activations)", "fc": "FC", "fc_conv": "FC + Conv (layers alike)",
           BASELINE: "Colour histogram (baseline)"}
 COLUMNS = ("gap", "conv", "fc", "fc_conv", BASELINE)
 _CACHE: dict[tuple[str, str], tuple[tuple, dict[str, LabIndex]]] = {}

@@ -64,10 +64,11 @@
     const note = document.getElementById("lab-map-note");
     const none = { refresh() {} };
     if (!panel || !holder || typeof window.uPlot !== "function") return none;
-    // 20 distinguishable colours (Kelly's, less the black and white the query and rings use).
-    const COLOURS = ["#3e63dd", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#12a594", "#d6409f", "#a18072",
-      "#ffb224", "#0091ff", "#46a758", "#e93d82", "#978365", "#7c66dc", "#29a383", "#ff8b3e", "#5b5bd6",
-      "#bdee63", "#ad7f58", "#6e56cf"];
+    // Kelly's 20 colours of maximum contrast (less his white and black, which the query and
+    // the rings use), so that 17 classes stay apart.
+    const COLOURS = ["#875692", "#f38400", "#a1caf1", "#be0032", "#c2b280", "#848482", "#008856", "#e68fac",
+      "#0067a5", "#f99379", "#604e97", "#f6a600", "#b3446c", "#dcd300", "#882d17", "#8db600", "#654522",
+      "#e25822", "#2b3d26", "#f3c300"];
     const loaded = {};  // "gallery descriptor" -> the map's data
     let plot = null;
     let shownKey = "";
@@ -114,7 +115,8 @@
 
     function draw(d, query) {
       const f = frame(d, query);
-      const dot = (colour) => ({ show: true, size: 5, width: 0, fill: colour, stroke: colour });
+      const small = (holder.clientWidth || 0) < 480;  // phones: smaller dots in a smaller frame
+      const dot = (colour) => ({ show: true, size: small ? 4 : 5, width: 0, fill: colour, stroke: colour });
       const series = [{ label: "PC 1" },
         ...f.classes.map((label, i) => ({ label: d.classes[label], stroke: COLOURS[i % COLOURS.length],
           fill: COLOURS[i % COLOURS.length], paths: () => null, points: dot(COLOURS[i % COLOURS.length]) })),
@@ -128,10 +130,10 @@
       if (plot) plot.destroy();
       const width = Math.max(260, holder.clientWidth || 260);
       plot = new uPlot({
-        width, height: Math.min(420, Math.max(260, Math.round(width * 0.6))),
+        width, height: small ? Math.round(width * 0.9) : Math.min(420, Math.max(260, Math.round(width * 0.6))),
         scales: { x: { time: false } },
         axes: [{ label: `PC 1 (${Math.round(100 * d.explained_variance[0])}% of variance)`, size: 40 },
-          { label: `PC 2 (${Math.round(100 * d.explained_variance[1])}%)`, size: 56 }],
+          { label: `PC 2 (${Math.round(100 * d.explained_variance[1])}%)`, size: small ? 48 : 56 }],
         series, cursor: { drag: { x: false, y: false }, points: { show: false } },
         legend: { live: false },
       }, [f.xs, ...f.columns], holder);
