@@ -30,7 +30,26 @@ class LabQueryForm(ImageSearchForm):
     def clean_example(self):
         """The labelled gallery image the query came from, if any (its class gives P@k)."""
         pk = self.cleaned_data.get("example")
-        return GalleryImage.objects.filter(pk=pk).select_related("gallery").first() if pk else None
+        if not pk:
+            return None
+        image = GalleryImage.objects.filter(pk=pk).select_related("gallery").first()
+        if image is None:
+            raise forms.ValidationError(f"There is no gallery image with id {pk}.")
+        return image
+
+    def clean(self):
+        """A gallery image named by id (the API, a websocket message) is the query when no
+        image of its own was sent; it must belong to the gallery searched."""
+        example = self.cleaned_data.get("example")
+        own = bool(self.files.get("image")) or bool(self.data.get("image_data"))
+        if self.server_image is None and example is not None and not own:
+            with example.file.open("rb") as f:
+                self.server_image = f.read()
+        cleaned = super().clean()
+        gallery = cleaned.get("gallery")
+        if example is not None and gallery is not None and example.gallery_id != gallery.pk:
+            self.add_error("example", f"Image {example.pk} is in the gallery {example.gallery.slug}, not {gallery.slug}.")
+        return cleaned
 
     def clean_k(self):
         return self.cleaned_data["k"] or LAB_DEFAULT_K

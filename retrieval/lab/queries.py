@@ -19,9 +19,10 @@ from retrieval.engine.lab.colour import BASELINE_BINS, histogram_vectors
 from retrieval.engine.lab.index import LabIndex
 from retrieval.models import Gallery, GalleryImage
 
+from .embeddings import lab_embedding
 from .services import BASELINE, DEFAULT_BACKBONE, default_weights, lab_extractor, lab_index_path, lab_indexes_build
 
-TITLES = {"gap": "Plain code (GAP)", "conv": "Conv (significant activations)", "fc": "FC", "fc_conv": "FC + Conv",
+TITLES = {"gap": "Plain code (GAP)", "conv": "Conv (significant activations)", "fc": "FC", "fc_conv": "FC + Conv (layers alike)",
           BASELINE: "Colour histogram (baseline)"}
 COLUMNS = ("gap", "conv", "fc", "fc_conv", BASELINE)
 _CACHE: dict[tuple[str, str], tuple[tuple, dict[str, LabIndex]]] = {}
@@ -36,6 +37,7 @@ class LabColumn:
     dim: int
     precision: float | None  # P@k against the query's class, when it has one
     mean_histogram_distance: float
+    query_xy: tuple[float, float]  # where the query falls on this descriptor's embedding map
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class LabQueryHead:
     extract_ms: float  # the one forward pass that gives every lab descriptor
     k: int
     metric: str
+    backbone: str = DEFAULT_BACKBONE
+    cells: tuple[tuple[int, int], ...] = ()  # (row, column) of each significant cell
     columns: tuple[str, ...] = field(default=COLUMNS)
 
 
@@ -77,21 +81,28 @@ def lab_query(*, gallery: Gallery, image: Image.Image, k: int, metric: str, exam
     shown = Image.fromarray(extractor.prepare(image))
     head = LabQueryHead(gallery=gallery, example=example, query_url=png_data_url(shown),
                         overlay_url=png_data_url(significance_overlay(shown, mask)), significant=int(mask.sum()),
-                        grid=mask.shape, extract_ms=round(extract_ms, 1), k=k, metric=metric)
-    return head, _columns(indexes, vectors, image, k, metric, example)
+                        grid=mask.shape, extract_ms=round(extract_ms, 1), k=k, metric=metric, backbone=backbone,
+                        cells=tuple((int(i), int(j)) for i, j in zip(*np.nonzero(mask), strict=True)))
+    return head, _columns(head, indexes, vectors, image, example)
 
 
-def _columns(indexes, vectors, image, k, metric, example) -> Iterator[LabColumn]:
+def _columns(head: LabQueryHead, indexes, vectors, image, example) -> Iterator[LabColumn]:
+    k = head.k
     for name in COLUMNS:
         t0 = time.perf_counter()
-        hits = _without(indexes[name].search(vectors[name], k + 1, metric), example, k)
+        hits = _without(indexes[name].search(vectors[name], k + 1, head.metric), example, k)
         items = list(explain_hits(image, hits))
         precision = None
         if example is not None and example.label is not None and items:
             precision = round(float(np.mean([item.image.label == example.label for item in items])), 3)
-        yield LabColumn(name=name, title=TITLES[name], items=items, ms=round(1000 * (time.perf_counter() - t0), 1),
+        ms = round(1000 * (time.perf_counter() - t0), 1)
+        # The map is fitted at a gallery's first query (then read from its file): not the search's time.
+        embedding = lab_embedding(gallery=head.gallery, backbone=head.backbone, descriptor=name, index=indexes[name])
+        x, y = embedding.project(indexes[name].encode(vectors[name]))[0]
+        yield LabColumn(name=name, title=TITLES[name], items=items, ms=ms,
                         dim=indexes[name].dim, precision=precision,
-                        mean_histogram_distance=round(float(np.mean([i.histogram_distance for i in items] or [0])), 4))
+                        mean_histogram_distance=round(float(np.mean([i.histogram_distance for i in items] or [0])), 4),
+                        query_xy=(round(float(x), 5), round(float(y), 5)))
 
 
 def _without(hits: SearchHits, example: GalleryImage | None, k: int) -> SearchHits:

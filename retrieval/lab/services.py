@@ -2,17 +2,20 @@
 
 One pass of the backbone over the gallery gives every lab descriptor (``engine.lab.extract``);
 each is saved as its own ``LabIndex`` under ``INDEX_DIR/lab/``, with the colour-histogram
-baseline beside them. A rebuild is skipped while the gallery's rows and the weights are the
-ones an index was built from.
+baseline beside them; ``fc_conv`` with its layers weighed alike (``engine.lab.layers``).
+A rebuild is skipped while the gallery's rows, the weights and that combination are the ones
+an index was built from.
 """
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import torch
 from django.conf import settings
 from django.core.management import call_command
 
@@ -20,6 +23,7 @@ from retrieval.core.results import open_gallery_image
 from retrieval.engine.lab.colour import BASELINE_BINS, histogram_vectors
 from retrieval.engine.lab.extract import LAB_DESCRIPTORS, LabExtractor
 from retrieval.engine.lab.index import LabIndex, read_lab_meta
+from retrieval.engine.lab.layers import balanced_layers
 from retrieval.models import Gallery, GalleryImage
 
 STAMPS_SLUG = "tuxpaint-stamps"
@@ -27,15 +31,18 @@ STAMPS_NAME = "Tux Paint stamps"
 DEFAULT_BACKBONE = "efficientnet_lite0"
 BASELINE = "hist"  # the plain colour-histogram descriptor
 BATCH = 32
+FC_CONV = "layers-balanced"  # how fc_conv combines its layers (in the provenance: a change rebuilds)
 
 
 def stamps_folder() -> Path:
     return Path(settings.RETRIEVAL.get("STAMPS_DIR", "/usr/share/tuxpaint/stamps"))
 
 
-def lab_demo_gallery_import(*, stdout=None, progress=None) -> Gallery | None:
+def lab_demo_gallery_import(*, stdout=None, progress=None, threads: int = 1) -> Gallery | None:
     """Import Debian's tuxpaint-stamps-default as the colour demo gallery and index it for every
-    lab descriptor; each step skipped when done."""
+    lab descriptor; each step skipped when done. ``threads``: torch threads for the index build
+    (measured on the 2 shared cores: one torch thread beside the decoding thread took 40 s of CPU
+    and 88 s at load 7, two took 104 s of CPU and 247 s, each waiting on the other)."""
     gallery = Gallery.objects.filter(slug=STAMPS_SLUG).first()
     if gallery is None or not gallery.images.exists():
         if not stamps_folder().is_dir():
@@ -45,7 +52,12 @@ def lab_demo_gallery_import(*, stdout=None, progress=None) -> Gallery | None:
         call_command("import_gallery", folder=stamps_folder(), slug=STAMPS_SLUG, name=STAMPS_NAME, labels="subfolders",
                      stdout=stdout)
         gallery = Gallery.objects.get(slug=STAMPS_SLUG)
-    lab_indexes_build(gallery=gallery, progress=progress)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)  # a command's own process: no request shares its threads
+    try:
+        lab_indexes_build(gallery=gallery, progress=progress)
+    finally:
+        torch.set_num_threads(before)
     return gallery
 
 
@@ -95,16 +107,19 @@ def lab_indexes_build(*, gallery: Gallery, backbone: str = DEFAULT_BACKBONE, wei
     weights = default_weights(backbone) if weights is True else weights
     rows = gallery_rows(gallery, limit)
     extractor = lab_extractor(backbone, weights)
-    provenance = {"gallery": gallery.slug, "backbone": backbone, "weights_id": extractor.weights_id, "ids_digest": rows.digest}
+    provenance = {"gallery": gallery.slug, "backbone": backbone, "weights_id": extractor.weights_id, "ids_digest": rows.digest,
+                  "fc_conv": FC_CONV}
     names = (*LAB_DESCRIPTORS, BASELINE)
     paths = {name: lab_index_path(gallery.slug, backbone, name) for name in names}
     if limit is None and not force and all(_current(paths[n], provenance, n) for n in names):
         return {name: LabIndex.load(path) for name, path in paths.items()}
     vectors, seconds = _describe(rows, extractor, progress)
+    colour = gallery_is_colour(rows)
+    vectors["fc_conv"], layers = balanced_layers(vectors["fc_conv"], extractor.layer_dims())
     indexes = {}
     for name in names:
         meta = {**provenance, "descriptor": name, "ms_per_image": round(1000 * seconds[name] / max(1, len(rows.ids)), 2),
-                "seconds": round(seconds[name], 2), "colour": gallery_is_colour(rows)}
+                "seconds": round(seconds[name], 2), "colour": colour, **(layers if name == "fc_conv" else {})}
         indexes[name] = LabIndex(vectors[name], rows.ids, rows.labels, meta)
         if limit is None:  # a partial gallery is for evaluations only: never stored as the gallery's index
             indexes[name].save(paths[name])
@@ -120,22 +135,34 @@ def _current(path: Path, provenance: dict, name: str) -> bool:
 
 
 def _describe(rows: GalleryRows, extractor: LabExtractor, progress) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """All descriptors of the rows: the backbone's in one pass per batch, then the baseline."""
+    """All descriptors of the rows, each image decoded once: a thread decodes a batch, resizes it
+    for the network and takes its baseline histograms while the network describes the batch
+    before (one pass per batch for every lab descriptor)."""
     colour = gallery_is_colour(rows)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in (*LAB_DESCRIPTORS, BASELINE)}
     backbone_s = baseline_s = 0.0
-    for start in range(0, len(rows.files), BATCH):
+
+    def load(start: int) -> tuple[np.ndarray, np.ndarray, float]:
         images = [open_gallery_image(name) for name in rows.files[start:start + BATCH]]
         t0 = time.perf_counter()
-        extraction = extractor.extract(images)
-        t1 = time.perf_counter()
-        parts[BASELINE].append(histogram_vectors(images, colour=colour, bins=BASELINE_BINS))
-        baseline_s += time.perf_counter() - t1
-        backbone_s += t1 - t0
-        for name in LAB_DESCRIPTORS:
-            parts[name].append(extraction.vectors[name])
-        if progress:
-            progress(min(start + BATCH, len(rows.files)), len(rows.files))
+        histograms = histogram_vectors(images, colour=colour, bins=BASELINE_BINS)
+        return np.stack([extractor.prepare(image) for image in images]), histograms, time.perf_counter() - t0
+
+    starts = list(range(0, len(rows.files), BATCH))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-decode") as pool:
+        pending = pool.submit(load, starts[0]) if starts else None
+        for i, start in enumerate(starts):
+            arrays, histograms, seconds = pending.result()
+            pending = pool.submit(load, starts[i + 1]) if i + 1 < len(starts) else None
+            t0 = time.perf_counter()
+            extraction = extractor.extract_prepared(arrays)
+            backbone_s += time.perf_counter() - t0
+            baseline_s += seconds
+            parts[BASELINE].append(histograms)
+            for name in LAB_DESCRIPTORS:
+                parts[name].append(extraction.vectors[name])
+            if progress:
+                progress(min(start + BATCH, len(rows.files)), len(rows.files))
     dims = {**extractor.dims(), BASELINE: (3 if colour else 1) * BASELINE_BINS}
     vectors = {n: np.concatenate(v) if v else np.zeros((0, dims[n]), np.float32) for n, v in parts.items()}
     # The lab descriptors come from one shared pass: each is charged the whole pass.

@@ -16,7 +16,7 @@ from retrieval.core.streams import QueryStream
 from retrieval.engine.images import decode_image
 from retrieval.models import Gallery
 
-from .queries import LabColumn, LabQueryHead, lab_query
+from .queries import COLUMNS, TITLES, LabColumn, LabQueryHead, lab_query
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ def results(form, outcome: LabOutcome | None, example) -> dict:
 def page_context(form) -> dict:
     gallery = _chosen_gallery(form)
     return {"examples": lab_examples(gallery) if gallery else [],
+            "map_descriptors": [(name, TITLES[name]) for name in COLUMNS],
             "max_upload_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)}
 
 

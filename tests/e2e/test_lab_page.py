@@ -1,5 +1,5 @@
-"""The descriptor lab in headless Chromium: a gallery image gives a column per descriptor and
-the significance overlay."""
+"""The descriptor lab in headless Chromium: a gallery image gives a column per descriptor, the
+significance overlay, and the embedding map with the query placed and its neighbours ringed."""
 
 import tempfile
 from pathlib import Path
@@ -42,3 +42,11 @@ class LabPageInBrowser(ChannelsLiveServerTestCase):
             expect(page.locator(f"#lab-col-{name} .lab-hits li")).to_have_count(8, timeout=120_000)
         expect(page.locator("#significance-map")).to_be_visible()
         expect(page.locator("#lab-status")).to_contain_text("5 descriptors compared")
+        plot = page.locator("#lab-map-plot")
+        expect(plot).to_have_attribute("data-query", "placed", timeout=60_000)
+        expect(plot).to_have_attribute("data-points", "14")
+        expect(plot).to_have_attribute("data-ringed", "8")  # the fc_conv column's top 8
+        expect(plot.locator("canvas")).to_be_visible()
+        page.select_option("#lab-map-descriptor", "conv")
+        expect(plot).to_have_attribute("data-descriptor", "conv", timeout=60_000)
+        expect(page.locator("#lab-map-note")).to_contain_text("the query is the large black dot")

@@ -52,17 +52,3 @@ def evaluate_descriptors(vectors: dict[str, np.ndarray], labels: np.ndarray, his
     """``leave_one_out`` for every named descriptor, one distance metric for all."""
     labels = np.asarray(labels, dtype=np.int64)
     return {name: leave_one_out(distance_matrix(v, metric), labels, histograms, k) for name, v in vectors.items()}
-
-
-def scaled_concatenation(fc: np.ndarray, conv: np.ndarray, *, conv_weight: float = 1.0, balance: bool = False,
-                         equal_parts: bool = False) -> np.ndarray:
-    """Variants of FC+Conv: each part divided by its mean absolute value over the gallery
-    (``balance``, so that under L1 / dims each dimension counts alike whatever its layer's
-    scale), the Conv part weighted by ``conv_weight``, and with ``equal_parts`` also by
-    dim(FC) / dim(Conv), so that each part, not each dimension, weighs the same."""
-    if balance:
-        fc = fc / max(float(np.abs(fc).mean()), 1e-12)
-        conv = conv / max(float(np.abs(conv).mean()), 1e-12)
-    if equal_parts:
-        conv_weight *= fc.shape[1] / max(1, conv.shape[1])
-    return np.concatenate([fc, conv_weight * conv], axis=1).astype(np.float32)

@@ -3,7 +3,8 @@
 ``gap`` is the plain code (the global-average-pooled last stage), ``conv`` the
 significant-activation averages (``significance.conv_descriptor``), ``fc`` the fully
 connected code (VGG16: fc6 + fc7 after ReLU; EfficientNet-Lite: pooled head + logits, see
-``nets.imagenet``) and ``fc_conv`` the paper's concatenation of the two, raw.
+``nets.imagenet``) and ``fc_conv`` the paper's concatenation of the two, raw: FC's layers, then
+Conv's stages (``layer_dims``); an index weighs its layers (``layers.balanced_layers``).
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ import torch
 from PIL import Image
 
 from ..fileio import file_digest
-from ..nets.imagenet import BACKBONES, packaged_lite_weights
+from ..nets.imagenet import BACKBONES, VGG16Staged, packaged_lite_weights
 from .significance import conv_descriptor
 
 LAB_DESCRIPTORS = ("gap", "conv", "fc", "fc_conv")
@@ -55,6 +56,13 @@ class LabExtractor:
         conv = sum(self.net.stage_channels)
         return {"gap": self.net.embed_dim, "conv": conv, "fc": self.net.fc_dim, "fc_conv": self.net.fc_dim + conv}
 
+    def layer_dims(self) -> tuple[int, ...]:
+        """The layers of ``fc_conv``, in order: FC's (VGG16: fc6, fc7; Lite: the pooled head, the
+        logits), then Conv's five stages."""
+        net = self.net
+        fc = (4096, 4096) if isinstance(net, VGG16Staged) else (net.embed_dim, net.fc_dim - net.embed_dim)
+        return (*fc, *net.stage_channels)
+
     def prepare(self, image: Image.Image) -> np.ndarray:
         """RGB uint8 [S, S, 3]: the whole image resized to the input size, no crop (as the paper)."""
         size = self.input_size
@@ -63,13 +71,16 @@ class LabExtractor:
             rgb = rgb.resize((size, size), Image.Resampling.BILINEAR)
         return np.asarray(rgb)
 
-    @torch.inference_mode()
     def extract(self, images: list[Image.Image], batch_size: int = 16) -> LabExtraction:
+        return self.extract_prepared(np.stack([self.prepare(img) for img in images]) if images else None, batch_size)
+
+    @torch.inference_mode()
+    def extract_prepared(self, arrays: np.ndarray | None, batch_size: int = 16) -> LabExtraction:
+        """Every lab descriptor of images already ``prepare``d ([N, S, S, 3] uint8): one pass per batch."""
         parts: dict[str, list[np.ndarray]] = {name: [] for name in LAB_DESCRIPTORS}
         masks = []
-        for start in range(0, len(images), batch_size):
-            arrays = np.stack([self.prepare(img) for img in images[start:start + batch_size]])
-            x = torch.from_numpy(arrays).to(self.device).permute(0, 3, 1, 2).float()
+        for start in range(0, 0 if arrays is None else len(arrays), batch_size):
+            x = torch.from_numpy(arrays[start:start + batch_size]).to(self.device).permute(0, 3, 1, 2).float()
             x = x.contiguous(memory_format=torch.channels_last)
             taps = self.net.taps(self.net.normalise(x))
             conv, mask = conv_descriptor(taps.stages)

@@ -3,7 +3,10 @@ distance), L2 and cosine.
 
 L2 and cosine come from the portal's ``VectorIndex`` (FAISS); FAISS has no L1 flat index
 worth its overhead at a few thousand items, so L1 is an exact torch ``cdist`` in chunks.
-Stored as one ``.npz`` (vectors, ids, labels, provenance), written atomically.
+Stored as one ``.npz`` (vectors, ids, labels, provenance), written atomically. An index may
+weigh the layers of its descriptor (``meta["layers"]``, ``meta["layer_weights"]``: FC+Conv,
+see ``engine.lab.layers``): its vectors are stored weighted, and ``encode`` weighs a raw query
+the same way before it is searched.
 """
 
 import json
@@ -37,6 +40,16 @@ class LabIndex:
         self.meta = {**meta, "dim": int(self.vectors.shape[1]), "count": len(self.ids)}
         self._faiss = VectorIndex.build(self.vectors, self.ids, self.labels, {"checkpoint_id": meta.get("id", "lab")})
         self._position = {int(i): p for p, i in enumerate(self.ids)}
+        self._weights = None
+        if meta.get("layer_weights"):
+            self._weights = np.ones(self.dim, np.float32)
+            for (start, stop), weight in zip(meta["layers"], meta["layer_weights"], strict=True):
+                self._weights[start:stop] = weight
+
+    def encode(self, raw: np.ndarray) -> np.ndarray:
+        """Raw descriptors [q, dim] (as the extractor gives them) in this index's space."""
+        raw = np.atleast_2d(np.asarray(raw, dtype=np.float32))
+        return raw if self._weights is None else raw * self._weights
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -49,11 +62,12 @@ class LabIndex:
         return self.vectors[self._position[int(gallery_id)]]
 
     def search(self, queries: np.ndarray, k: int, metric: str = "l1") -> SearchHits:
+        """The nearest ``k`` of each raw query (``encode`` puts them in the index's space)."""
         if metric not in LAB_METRICS:
             raise ValueError(f"unknown metric {metric!r} (choose from {', '.join(LAB_METRICS)})")
+        queries = self.encode(queries)
         if metric != "l1":
             return self._faiss.search(queries, k, metric)
-        queries = np.atleast_2d(queries)
         k = max(1, min(int(k), len(self)))
         distances = l1_distances(queries, self.vectors)
         order = np.argsort(distances, axis=1, kind="stable")[:, :k]

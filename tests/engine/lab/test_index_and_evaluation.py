@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from retrieval.engine.lab.colour import histogram_vectors
-from retrieval.engine.lab.evaluation import leave_one_out, scaled_concatenation
+from retrieval.engine.lab.evaluation import leave_one_out
 from retrieval.engine.lab.index import LabIndex, l1_distances
 
 
@@ -48,13 +48,6 @@ def test_unlabelled_items_are_never_relevant_and_never_scored():
     distances = np.abs(np.arange(5.0)[:, None] - np.arange(5.0)[None])
     report = leave_one_out(distances, np.array([-1, -1, -1, -1, -1]), np.zeros((5, 2)), k=2)
     assert "P@2" not in report and report["histogram_distance"] == 0.0
-
-
-def test_balanced_concatenation_gives_each_part_a_mean_absolute_value_of_one():
-    fc, conv = np.full((3, 4), 10.0), np.full((3, 2), 0.1)
-    out = scaled_concatenation(fc, conv, balance=True)
-    np.testing.assert_allclose(out, 1.0)
-    np.testing.assert_allclose(scaled_concatenation(fc, conv, balance=True, equal_parts=True)[:, 4:], 2.0)
 
 
 def test_histogram_vectors_are_normalised_per_channel():

@@ -3,10 +3,12 @@
 import io
 import json
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from retrieval.engine.lab.index import LabIndex
 from retrieval.lab.services import lab_index_path
 
 KEYS = {"histogram_distance", "P@10", "mAP", "ms_per_image"}
@@ -25,9 +27,17 @@ def test_evaluate_lab_reports_every_descriptor_and_stores_their_indexes(colour_g
     for measures in report["descriptors"].values():
         assert set(measures) >= KEYS and 0 <= measures["P@10"] <= 1 and measures["histogram_distance"] >= 0
     assert report["images"] == 16 and report["histograms"].startswith("RGB")
-    assert {"ratio", "met"} <= set(report["target"]) and report["variants"]
+    assert {"ratio", "met"} <= set(report["target"])
+    assert set(report["variants"]) == {"fc_conv_raw", "fc_conv_two_parts", "fc_conv_parts_of_layers", "conv_layers"}
+    assert report["variants"]["fc_conv_raw"]["dim"] == report["descriptors"]["fc_conv"]["dim"] == 2280 + 1472
     for name in ("gap", "conv", "fc", "fc_conv", "hist"):
         assert lab_index_path("tiny-colour", "efficientnet_lite0", name).exists()
+    fc_conv = LabIndex.load(lab_index_path("tiny-colour", "efficientnet_lite0", "fc_conv"))
+    assert len(fc_conv.meta["layers"]) == len(fc_conv.meta["layer_weights"]) == 7  # head, logits, five stages
+    parts = [LabIndex.load(lab_index_path("tiny-colour", "efficientnet_lite0", n)).vectors for n in ("fc", "conv")]
+    raw = np.concatenate(parts, axis=1)
+    hits = fc_conv.search(raw[:3], 1)  # a raw query is weighed as the gallery was: each image finds itself
+    np.testing.assert_array_equal(hits.ids[:, 0], fc_conv.ids[:3])
     # a second run reuses the stored indexes (same rows, same weights) and measures the same
     assert _evaluate("--gallery", "tiny-colour")["descriptors"] == report["descriptors"]
 
