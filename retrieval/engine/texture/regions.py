@@ -26,7 +26,8 @@ class Box:
     w: int
 
     def overlaps(self, other: "Box") -> bool:
-        return self.y < other.y + other.h and other.y < self.y + self.h and self.x < other.x + other.w and other.x < self.x + self.w
+        rows = self.y < other.y + other.h and other.y < self.y + self.h
+        return rows and self.x < other.x + other.w and other.x < self.x + self.w
 
 
 def quadrants(size: int) -> list[Box]:
