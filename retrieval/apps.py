@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 # Each capability with a query kind registers it in <capability>/register.py: one line each.
 QUERY_CAPABILITIES = ("search", "sketch", "degraded", "lab")
-EVALUATION_CAPABILITIES = ("photo",)  # evaluation only: their register.py registers an evaluation task
+EVALUATION_CAPABILITIES = ("photo", "texture")  # evaluation only: their register.py registers an evaluation task
 
 
 class RetrievalConfig(AppConfig):

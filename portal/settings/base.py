@@ -240,6 +240,7 @@ RETRIEVAL = {
     "ADMISSION": {"HEAVY_PIXELS": 4_000_000, "HEAVY_BYTES": 2 * 1024 * 1024, "HEAVY_SLOTS": 2, "HEAVY_QUEUE": 16,
                   "SLOTS": 16, "QUEUE": 256, "WAIT_S": 20.0},
 }
+RETRIEVAL["DATASETS"]["textures"] = Path(os.environ.get("TEXTURE_PATTERNS_DIR", "/usr/share/gimp/2.0/patterns"))
 
 LOGGING = {
     "version": 1,

@@ -39,6 +39,7 @@ RETRIEVAL = {
     "DEVICE": "cpu",
     "DATASETS": {"sketch-pairs": TEST_VAR / "sketches"},
 }
+RETRIEVAL["DATASETS"]["textures"] = Path(os.environ.get("TEXTURE_PATTERNS_DIR", "/usr/share/gimp/2.0/patterns"))
 # Small enough that tests can exceed it cheaply.
 PORTAL_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = PORTAL_MAX_UPLOAD_BYTES + 256 * 1024
