@@ -48,8 +48,9 @@ def test_nearest_and_the_measures():
 
 @pytest.mark.skipif(DATASET_MISSING, reason="Fashion-MNIST is not installed")
 def test_the_gan_autoencoder_latent_finds_a_blends_sources():
-    from retrieval.engine.data.fashion_mnist import CLASS_NAMES  # noqa: F401  (the dataset is there)
     from django.conf import settings
+
+    from retrieval.engine.data.fashion_mnist import CLASS_NAMES  # noqa: F401  (the dataset is there)
 
     images = fmnist_images(settings.RETRIEVAL["FASHION_MNIST_DIR"], "test", 30)
     gallery = GalleryArrays(np.arange(30), images, 0.0)
