@@ -10,9 +10,9 @@ working resolution (``gallery.WORK``):
 - collage: for every layout (halves, thirds, quadrants, side by side or stacked) each part is
   searched among the gallery images squeezed to that part's shape; the layout whose parts are
   best explained wins;
-- paste: every gallery cut-out, at a range of scales, is matched at every position by masked
-  squared differences (three FFT correlations), then greedily explained away: the best
-  placement is taken, placements overlapping it are dropped, and so on.
+- paste (``paste_search``): every gallery cut-out, at a range of scales, is matched at every
+  position by masked squared differences (FFT correlations), then explained away: the best
+  placement is taken, its pixels are taken out of the composite, the rest is matched again.
 
 The hypothesis that reconstructs the composite best (mean squared error over what it explains)
 gives the first sources; the others' sources follow, then the best hypothesis's other candidates.

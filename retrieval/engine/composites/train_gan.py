@@ -5,7 +5,6 @@ A fixed noise grid is streamed as samples, so whoever watches sees the same 16 f
 gallery sharpen from step to step."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,31 +15,12 @@ from retrieval.engine.training.callbacks import EpochInfo, TrainingCallback, Tra
 from retrieval.engine.training.loop import StepClock, save_checkpoint, seed_torch, utc_now
 from retrieval.engine.training.registry import TrainContext, TrainerSpec, register_trainer
 
-from .config import SHORT, CompositeGANConfig
-from .data import augment, gallery_shape, training_images
+from .common import as_tiles, batches, checkpoint_name
+from .config import CompositeGANConfig
+from .data import gallery_shape, training_images
 from .nets import LATENT, Discriminator, Generator, half_state
 
 GRID = 16  # fixed noise vectors in the live sample grid
-CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
-
-
-def checkpoint_name(family: str, gallery: str) -> str:
-    return f"composites-{family}-{SHORT[gallery]}.pt"
-
-
-def as_tiles(images: torch.Tensor) -> list[np.ndarray]:
-    """[N, C, S, S] in [0, 1] -> uint8 tiles [S, S] or [S, S, 3] for the sample grid."""
-    array = (images.detach().clamp(0, 1) * 255).round().byte().cpu().numpy()
-    return [a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0) for a in array]
-
-
-def batches(images: np.ndarray, config, rng: torch.Generator, background: float, stamps: bool):
-    data = torch.from_numpy(images)
-    for index in torch.randperm(len(data), generator=rng).split(config.batch_size):
-        batch = data[index]
-        if stamps and config.augment:
-            batch = augment(batch, rng, background)
-        yield batch
 
 
 def train_composite_gan(config: CompositeGANConfig, context: TrainContext, callback: TrainingCallback) -> TrainResult:

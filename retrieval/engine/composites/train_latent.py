@@ -19,10 +19,10 @@ from retrieval.engine.training.callbacks import EpochInfo, TrainingCallback, Tra
 from retrieval.engine.training.loop import StepClock, save_checkpoint, seed_torch, utc_now
 from retrieval.engine.training.registry import TrainContext, TrainerSpec, register_trainer
 
+from .common import CHECKPOINTS, as_tiles, batches, checkpoint_name
 from .config import CompositeAEConfig, CompositeEncoderConfig
 from .data import gallery_shape, training_images
 from .nets import LATENT, Discriminator, Encoder, Generator, half_state, load_state
-from .train_gan import CHECKPOINTS, as_tiles, batches, checkpoint_name
 
 SHOWN = 8  # images (and their reconstructions) in the live grid
 HELD = 256  # images for the per-epoch reconstruction error
