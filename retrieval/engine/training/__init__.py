@@ -9,3 +9,4 @@ from retrieval.engine.degraded import train_enhancers, train_robust  # noqa: E40
 from retrieval.engine.photo import train as train_photo  # noqa: E402,F401
 from retrieval.engine.texture import train_tsn as train_texture_tsn  # noqa: E402,F401
 from retrieval.engine.texture import train_hash as train_texture_hash  # noqa: E402,F401
+from retrieval.engine.composites import train_gan as train_composites_gan, train_latent  # noqa: E402,F401

@@ -1,0 +1,148 @@
+"""One composites query: the composite (built from picked gallery images, or uploaded), the
+portal's explain-away search with the region each source explains, the GAN's reconstruction,
+and the top k of every global method (the paper's GAN + autoencoder latent, the autoencoder
+alone, the trained descriptor, raw pixels), with the true sources marked when they are known."""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from PIL import Image, ImageDraw
+
+from retrieval.core.presenters import png_data_url
+from retrieval.core.results import ResultItem, explain_hits
+from retrieval.engine.composites import builders
+from retrieval.engine.composites.data import to_array
+from retrieval.engine.errors import InvalidImage, NotReady
+from retrieval.engine.images import decode_image
+from retrieval.engine.index import SearchHits
+from retrieval.models import GalleryImage
+
+from .services import METHODS, TITLES, composite_gallery, latent_model, search
+
+COLOURS = ("#e5484d", "#3e63dd", "#30a46c", "#f5a524")
+SHOWN = 192  # px the composite, its regions and the reconstruction are shown at
+
+
+@dataclass(frozen=True)
+class FoundSource:
+    item: ResultItem
+    box: tuple[int, int, int, int]  # region at SHOWN px
+    how: str
+    true: bool | None  # None: the true sources are not known (an uploaded composite)
+    colour: str
+
+
+@dataclass(frozen=True)
+class MethodColumn:
+    name: str
+    title: str
+    items: list[tuple[ResultItem, bool | None]]
+    recall: float | None  # share of the true sources in its top k
+
+
+@dataclass(frozen=True)
+class CompositeOutcome:
+    gallery: object
+    combine: str
+    composite_url: str
+    regions_url: str
+    reconstruction_url: str | None
+    hypothesis: str
+    found: list[FoundSource]
+    columns: list[MethodColumn] = field(default_factory=list)
+    true_sources: list[GalleryImage] = field(default_factory=list)
+    k: int = 6
+    ms: float = 0.0
+    note: str = ""
+
+    @property
+    def true_found(self) -> int:
+        return sum(bool(f.true) for f in self.found)
+
+
+def _picture(array: np.ndarray) -> Image.Image:
+    data = (np.clip(array, 0, 1) * 255).round().astype(np.uint8)
+    image = Image.fromarray(data[0], "L") if data.shape[0] == 1 else Image.fromarray(data.transpose(1, 2, 0), "RGB")
+    return image.convert("RGB").resize((SHOWN, SHOWN), Image.Resampling.NEAREST)
+
+
+def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int]]:
+    """The composite [C, S, S] and the gallery rows it was made from (none for an upload)."""
+    if cleaned["combine"] == "upload":
+        decoded = decode_image(cleaned["image_bytes"], max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+        return to_array(decoded.image, cg.arrays.size, cg.arrays.channels), []
+    rows = [cg.row_of(i) for i in cleaned["sources"]]
+    if None in rows:
+        missing = [i for i, r in zip(cleaned["sources"], rows, strict=True) if r is None]
+        raise InvalidImage(f"There is no image {', '.join(map(str, missing))} in {cg.gallery.name} to combine.")
+    images = [cg.arrays.images[r] for r in rows]
+    kind = cleaned["combine"]
+    if kind == "blend":
+        composite = builders.blend(images, cleaned["alphas"] or None)
+    elif kind == "collage":
+        composite = builders.collage(images, cleaned["layout"] or builders.LAYOUTS_FOR[len(images)][0])
+    else:
+        rng = np.random.default_rng(cleaned["seed"])
+        side = round(cleaned["scale"] * cg.arrays.size)
+        placements = builders.random_placements(len(images), cg.arrays.size, rng, (side / cg.arrays.size,) * 2)
+        composite = builders.paste(images, [cg.arrays.masks[r] for r in rows], placements,
+                                   (cleaned["texture"], cleaned["seed"]))
+    return composite.image, rows
+
+
+def _items(cg, picture, rows, distances) -> list[ResultItem]:
+    ids = cg.arrays.ids[np.asarray(rows, np.int64)]
+    hits = SearchHits(ids=ids, distances=np.asarray(distances, np.float32), labels=np.zeros(len(ids), np.int64))
+    return list(explain_hits(picture, hits))
+
+
+def composites_query(cleaned: dict) -> CompositeOutcome:
+    started = time.perf_counter()
+    cg = composite_gallery(cleaned["gallery"].slug)
+    composite, true_rows = build_composite(cg, cleaned)
+    picture = _picture(composite)
+    k, truth = cleaned["k"], set(cg.arrays.ids[true_rows].tolist()) if true_rows else None
+    rows, distances, explanation = search("explain", cg, composite, k)
+    pixels = cg.arrays.work_flat
+    work = _work(cg, composite)
+    distances = [d if d is not None else float(np.linalg.norm(pixels[r] - work)) for r, d in zip(rows, distances, strict=True)]
+    by_row = {f.row: f for f in explanation.found}
+    scale = SHOWN / cg.arrays.size
+    found, regions = [], picture.copy()
+    draw = ImageDraw.Draw(regions)
+    for i, item in enumerate(_items(cg, picture, rows, distances)):
+        f = by_row.get(rows[i])
+        box = tuple(round(v * scale) for v in f.box) if f else (0, 0, 0, 0)
+        colour = COLOURS[i % len(COLOURS)] if f else "#8b8d98"
+        if f:
+            draw.rectangle([box[0], box[1], box[2] - 1, box[3] - 1], outline=colour, width=3)
+        found.append(FoundSource(item, box, f.how if f else "also close", None if truth is None else item.image.pk in truth,
+                                 colour))
+    try:
+        reconstruction = png_data_url(_picture(latent_model("encoder", cg.gallery.slug).reconstruct(composite[None])[0]))
+    except NotReady:
+        reconstruction = None
+    columns = []
+    for method in METHODS[1:]:
+        try:
+            m_rows, m_dist, _ = search(method, cg, composite, k)
+        except NotReady:
+            continue
+        items = _items(cg, picture, m_rows, m_dist)
+        marks = [None if truth is None else item.image.pk in truth for item in items]
+        recall = None if truth is None else round(len(truth & {i.image.pk for i in items}) / len(truth), 2)
+        columns.append(MethodColumn(method, TITLES[method], list(zip(items, marks, strict=True)), recall))
+    true_sources = list(GalleryImage.objects.filter(pk__in=truth or ()).order_by("pk")) if truth else []
+    return CompositeOutcome(
+        gallery=cg.gallery, combine=cleaned["combine"], composite_url=png_data_url(picture),
+        regions_url=png_data_url(regions), reconstruction_url=reconstruction, hypothesis=explanation.hypothesis,
+        found=found, columns=columns, true_sources=true_sources, k=k, ms=round(1000 * (time.perf_counter() - started), 1),
+        note="" if cg.seen_by_models else "Held-out gallery: the models never saw these images.")
+
+
+def _work(cg, composite):
+    from retrieval.engine.composites.gallery import downsample
+
+    return downsample(composite[None], cg.arrays.work.shape[-1]).reshape(-1)

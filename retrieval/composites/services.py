@@ -1,0 +1,164 @@
+"""What the composite search needs of a gallery, loaded once per process: its images at the
+models' side (``GalleryArrays``), the two latent models and their gallery latents, the trained
+descriptor's vectors, and every method's search of a batch of composites.
+
+Galleries: the stamps (all 1,049 images; the composite models were trained on them, so the
+search looks for images the models saw, as the paper's) and Fashion-MNIST's test split (held
+out: the models learned from the training split only)."""
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from PIL import Image
+
+from retrieval.core.results import open_gallery_image
+from retrieval.engine.composites.config import GALLERIES, SHORT
+from retrieval.engine.composites.data import gallery_shape, to_array
+from retrieval.engine.composites.explain import explain, ranking
+from retrieval.engine.composites.gallery import GalleryArrays
+from retrieval.engine.composites.search import LatentModel, nearest
+from retrieval.engine.errors import NotReady
+from retrieval.models import Gallery, GalleryImage
+
+METHODS = ("explain", "gan_ae", "ae", "descriptor", "pixel")
+TITLES = {"explain": "Portal: region-wise explain-away", "gan_ae": "Paper: GAN + autoencoder latent",
+          "ae": "Autoencoder alone", "descriptor": "Trained descriptor", "pixel": "Raw pixels"}
+SPLIT = {"tuxpaint-stamps": GalleryImage.Split.TRAIN, "fashion-mnist": GalleryImage.Split.TEST}
+_LOCK = threading.Lock()
+
+
+def supported(slug: str) -> bool:
+    return slug in GALLERIES
+
+
+@dataclass
+class CompositeGallery:
+    gallery: Gallery
+    arrays: GalleryArrays
+    rows: dict  # gallery image id -> row
+    seen_by_models: bool
+    spaces: "Spaces | None" = None
+
+    def row_of(self, image_id: int) -> int | None:
+        return self.rows.get(int(image_id))
+
+
+def _cache_path(slug: str, count: int) -> Path:
+    return Path(settings.RETRIEVAL["INDEX_DIR"]) / "composites" / f"{slug}-{count}.npz"
+
+
+@lru_cache(maxsize=4)
+def composite_gallery(slug: str, limit: int | None = None) -> CompositeGallery:
+    """The gallery's images at the models' side, in id order (the first ``limit`` only)."""
+    if not supported(slug):
+        raise NotReady(f"Composites are searched in {' and '.join(GALLERIES)}, not {slug}.")
+    gallery = Gallery.objects.filter(slug=slug).first()
+    if gallery is None:
+        raise NotReady(f"The gallery {slug} is not imported yet: run `make setup`.")
+    limit = limit or (2000 if slug == "fashion-mnist" else None)
+    rows = list(gallery.images.filter(split=SPLIT[slug]).order_by("id").values_list("id", "file")[:limit])
+    if not rows:
+        raise NotReady(f"The gallery {slug} has no images to search.")
+    size, channels, background = gallery_shape(slug)
+    ids = np.array([r[0] for r in rows], np.int64)
+    path = _cache_path(slug, len(rows))
+    images = None
+    if path.exists():
+        with np.load(path) as stored:
+            if np.array_equal(stored["ids"], ids):
+                images = stored["images"].astype(np.float32) / 255.0
+    if images is None:
+        images = np.stack([to_array(open_gallery_image(name), size, channels) for _, name in rows])
+        from retrieval.engine.fileio import atomic_path
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, ids=ids, images=(images * 255).round().astype(np.uint8))
+        images = (images * 255).round() / 255.0  # as a later load will read it
+    arrays = GalleryArrays(ids, images.astype(np.float32), background)
+    return CompositeGallery(gallery, arrays, {int(i): r for r, i in enumerate(ids)}, slug == "tuxpaint-stamps")
+
+
+def checkpoint_path(family: str, slug: str) -> Path:
+    return Path(settings.RETRIEVAL["CHECKPOINT_DIR"]) / f"composites-{family}-{SHORT[slug]}.pt"
+
+
+@lru_cache(maxsize=8)
+def latent_model(family: str, slug: str) -> LatentModel:
+    path = checkpoint_path(family, slug)
+    if not path.exists():
+        command = "composites_encoder" if family == "encoder" else "composites_ae"
+        raise NotReady(f"{path.name} is missing: run `manage.py train {command} --gallery {slug}`.")
+    return LatentModel.load(path)
+
+
+class Spaces:
+    """Every global method's gallery vectors and how it describes a batch of composites."""
+
+    def __init__(self, cg: CompositeGallery):
+        self.cg = cg
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def describe(self, method: str, images: np.ndarray) -> np.ndarray:
+        if method == "pixel":
+            from retrieval.engine.composites.gallery import downsample
+
+            return downsample(images, self.cg.arrays.work.shape[-1]).reshape(len(images), -1)
+        if method in ("gan_ae", "ae"):
+            return latent_model("encoder" if method == "gan_ae" else "ae", self.cg.gallery.slug).encode(images)
+        if method == "descriptor":
+            return _descriptor_vectors(self.cg.gallery.slug, images)
+        raise KeyError(method)
+
+    def gallery_vectors(self, method: str) -> np.ndarray:
+        with _LOCK:
+            if method not in self._vectors:
+                self._vectors[method] = (self.cg.arrays.work_flat if method == "pixel"
+                                         else self.describe(method, self.cg.arrays.images))
+            return self._vectors[method]
+
+
+def spaces(cg: CompositeGallery) -> Spaces:
+    with _LOCK:
+        if cg.spaces is None:
+            cg.spaces = Spaces(cg)
+        return cg.spaces
+
+
+def _descriptor_vectors(slug: str, images: np.ndarray) -> np.ndarray:
+    """The portal's trained descriptor: the Fashion-MNIST CNN that serves the gallery, or for
+    the stamps the plain ImageNet code (EfficientNet-Lite0, pooled) that the lab serves them with."""
+    pictures = [Image.fromarray((np.clip(x, 0, 1) * 255).round().astype(np.uint8).transpose(1, 2, 0).squeeze(-1)
+                                if x.shape[0] == 1 else
+                                (np.clip(x, 0, 1) * 255).round().astype(np.uint8).transpose(1, 2, 0)) for x in images]
+    if slug == "fashion-mnist":
+        from retrieval.core.runtime import serving_checkpoint_path
+
+        arrays = np.stack([np.asarray(p)[2:30, 2:30] for p in pictures])  # the 28 px item inside the padding
+        return _fmnist_descriptor(str(serving_checkpoint_path(slug))).describe_arrays(arrays)
+    from retrieval.lab.services import lab_extractor
+
+    return lab_extractor().extract(pictures).vectors["gap"]
+
+
+@lru_cache(maxsize=2)
+def _fmnist_descriptor(path: str):
+    from retrieval.engine.descriptors import load_descriptor
+
+    return load_descriptor(path)
+
+
+def search(method: str, cg: CompositeGallery, composite: np.ndarray, k: int):
+    """One composite [C, S, S] -> (rows, distances, explanation or None) of ``method``."""
+    if method == "explain":
+        explanation = explain(cg.arrays, composite)
+        rows = ranking(explanation, k)
+        by_row = {f.row: f.distance for f in explanation.found}
+        return rows, [by_row.get(r) for r in rows], explanation
+    space = spaces(cg)
+    rows, distances = nearest(space.gallery_vectors(method), space.describe(method, composite[None]), k)
+    return rows[0].tolist(), distances[0].tolist(), None

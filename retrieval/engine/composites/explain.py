@@ -1,0 +1,137 @@
+"""The portal's own source search: find EACH source of a multi-source composite by explaining it.
+
+Three hypotheses are fitted to the composite, each by analysis by synthesis in pixel space at the
+working resolution (``gallery.WORK``):
+
+- blend: non-negative matching pursuit over the gallery's "ink" (what an image adds over the
+  plain background; a blend's ink is the alphas' mix of its sources' inks): pick the image that
+  best correlates with what is left, refit every pick's weight by non-negative least squares,
+  subtract, repeat;
+- collage: for every layout (halves, thirds, quadrants, side by side or stacked) each part is
+  searched among the gallery images squeezed to that part's shape; the layout whose parts are
+  best explained wins;
+- paste (``paste_search``): every gallery cut-out, at a range of scales, is matched at every
+  position by masked squared differences (FFT correlations), then explained away: the best
+  placement is taken, its pixels are taken out of the composite, the rest is matched again.
+
+The hypothesis that reconstructs the composite best (mean squared error over what it explains)
+gives the first sources; the others' sources follow, then the best hypothesis's other candidates.
+Each source found comes with the region of the composite it explains and its distance: the
+root-mean-square error over that region, scaled to the whole image (comparable with raw-pixel
+L2 distances at the working resolution).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import nnls
+
+from .builders import LAYOUTS, part_boxes, resize
+from .fits import Fit, Found, rest_after, whole_image_distance
+from .gallery import GalleryArrays, downsample
+from .paste_search import fit_paste
+
+HYPOTHESES = ("blend", "collage", "paste")
+MAX_PICKS = 4
+EXACT = 0.01  # a fit this close (mean squared error per value) ends the search: measured, engine-built
+# blends and collages fit to under 0.01, pastes leave over 0.019 to the blend and collage fits
+
+
+@dataclass(frozen=True)
+class Explanation:
+    fits: dict[str, Fit]
+    order: list[str]  # hypotheses, best fitting first
+    found: list[Found]  # the merged list of sources, best first
+
+    @property
+    def hypothesis(self) -> str:
+        return self.order[0]
+
+
+def fit_blend(gallery: GalleryArrays, work: np.ndarray) -> Fit:
+    atoms = gallery.ink  # [N, d]
+    target = np.abs(work.reshape(-1) - gallery.background)
+    norms = np.linalg.norm(atoms, axis=1) + 1e-6
+    residual, picks, weights = target.copy(), [], np.zeros(0)
+    for _ in range(MAX_PICKS):
+        scores = atoms @ residual / norms
+        scores[picks] = -np.inf
+        picks.append(int(np.argmax(scores)))
+        weights, _ = nnls(atoms[picks].T.astype(np.float64), target.astype(np.float64))
+        residual = target - atoms[picks].T @ weights
+        if np.linalg.norm(residual) < 0.01 * np.linalg.norm(target):
+            break
+    keep = [i for i, w in enumerate(weights) if w > 0.04]
+    picks, weights = [picks[i] for i in keep], weights[keep]
+    d = target.size
+    error = float(residual @ residual / d)
+    size = gallery.size
+    found = [Found(row, whole_image_distance(error / max(w, 1e-3) ** 2, d), (0, 0, size, size), f"blend {w:.2f}")
+             for row, w in sorted(zip(picks, weights, strict=True), key=lambda p: -p[1])]
+    correlation = atoms @ target / norms
+    return Fit("blend", error, found, rest_after([f.row for f in found], -correlation))
+
+
+def _squeezed(gallery: GalleryArrays, width: int, height: int) -> np.ndarray:
+    return gallery.cached(("squeezed", width, height), lambda: np.stack(
+        [resize(x, width, height) for x in gallery.work]).reshape(len(gallery), -1))
+
+
+def fit_collage(gallery: GalleryArrays, work: np.ndarray) -> Fit:
+    side, scale = work.shape[-1], gallery.size / work.shape[-1]
+    best = None
+    for layout in LAYOUTS:
+        parts, total = [], 0.0
+        for i, (x0, y0, x1, y1) in enumerate(part_boxes(layout, side)):
+            candidates = _squeezed(gallery, x1 - x0, y1 - y0)
+            part = work[:, y0:y1, x0:x1].reshape(-1)
+            errors = ((candidates - part) ** 2).mean(axis=1)
+            parts.append((errors, i, (x0, y0, x1, y1)))
+            total += float(errors.min()) * part.size
+        error = total / work.size
+        if best is None or error < best[0]:
+            best = (error, layout, parts)
+    error, layout, parts = best
+    found: dict[int, Found] = {}
+    for errors, i, box in parts:
+        row = int(np.argmin(errors))
+        distance = whole_image_distance(float(errors[row]), work.size)
+        if row not in found or distance < found[row].distance:
+            found[row] = Found(row, distance, tuple(round(v * scale) for v in box), f"collage {layout}, part {i + 1}")
+    ordered = sorted(found.values(), key=lambda f: f.distance)
+    return Fit("collage", error, ordered, rest_after([f.row for f in ordered], np.min([e for e, _, _ in parts], axis=0)))
+
+
+FITS = {"blend": fit_blend, "collage": fit_collage}
+
+
+def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES, exact: float = EXACT) -> Explanation:
+    """Fit each hypothesis to ``composite`` ([C, S, S] in [0, 1], the gallery's side) and merge.
+    Hypotheses are tried in turn and the rest skipped once one reconstructs the composite to
+    within ``exact`` (mean squared error per value): a composite is one thing or another."""
+    composite = np.asarray(composite, np.float32)
+    work = downsample(composite[None], gallery.work.shape[-1])[0]
+    fits = {}
+    for name in hypotheses:
+        fits[name] = fit_paste(gallery, work, composite) if name == "paste" else FITS[name](gallery, work)
+        if fits[name].error < exact:
+            break
+    order = sorted(fits, key=lambda name: fits[name].error)
+    merged, seen = [], set()
+    for name in order:
+        for f in fits[name].found:
+            if f.row not in seen:
+                seen.add(f.row)
+                merged.append(f)
+    return Explanation(fits, order, merged)
+
+
+def ranking(explanation: Explanation, k: int) -> list[int]:
+    """The top-k gallery rows: the merged sources, then the best hypothesis's other candidates."""
+    rows = [f.row for f in explanation.found]
+    for row in explanation.fits[explanation.hypothesis].ranking:
+        if len(rows) >= k:
+            break
+        if int(row) not in rows:
+            rows.append(int(row))
+    return rows[:k]

@@ -1,0 +1,34 @@
+"""What every hypothesis of the source search returns: the sources found, each with its region and
+distance, and a ranking of the gallery."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Found:
+    row: int  # gallery row
+    distance: float
+    box: tuple[int, int, int, int]  # region of the composite it explains, at the composite's side S
+    how: str  # e.g. "blend 0.42", "collage halves, part 2", "paste at 40% scale"
+
+
+@dataclass(frozen=True)
+class Fit:
+    hypothesis: str
+    error: float  # mean squared error per value over what it explains
+    found: list[Found]
+    ranking: np.ndarray  # gallery rows, best first (the found ones first)
+
+
+def whole_image_distance(error_per_value: float, values: int) -> float:
+    """An RMS error as the L2 distance a whole image with that error would have."""
+    return float(np.sqrt(max(error_per_value, 0.0) * values))
+
+
+def rest_after(first: list[int], scores: np.ndarray) -> np.ndarray:
+    order = np.argsort(scores, kind="stable")
+    return np.concatenate([np.array(first, np.int64), order[~np.isin(order, first)]])
+
+

@@ -1,0 +1,65 @@
+"""Source search on a tiny gallery: the portal's explain-away finds every source of each kind of
+composite, and the committed latent model's search returns a blend's sources."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.engine.composites.builders import KINDS, blend, random_composite
+from retrieval.engine.composites.data import fmnist_images
+from retrieval.engine.composites.explain import explain, ranking
+from retrieval.engine.composites.gallery import GalleryArrays
+from retrieval.engine.composites.search import LatentModel, median_distance, nearest, recall
+from tests.conftest import DATASET_MISSING
+
+CHECKPOINTS = Path(__file__).resolve().parents[3] / "retrieval" / "checkpoints"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_explain_away_finds_each_source(tiny_gallery, kind):
+    rng = np.random.default_rng(1)
+    shares = []
+    for n in (2, 3, 2, 3):
+        rows = rng.choice(len(tiny_gallery), n, replace=False)
+        composite = random_composite(kind, [tiny_gallery.images[r] for r in rows], rng)
+        explanation = explain(tiny_gallery, composite.image)
+        shares.append(np.isin(rows, ranking(explanation, 6)).mean())
+        assert all(0 <= f.box[0] < f.box[2] <= 64 for f in explanation.found)
+    # A pasted source can lie mostly under another: most, not all, are found.
+    assert np.mean(shares) >= (0.8 if kind == "paste" else 1.0), shares
+
+
+def test_a_blend_is_read_as_a_blend_with_its_weights(tiny_gallery):
+    composite = blend([tiny_gallery.images[3], tiny_gallery.images[8]], [0.7, 0.3])
+    explanation = explain(tiny_gallery, composite.image)
+    assert explanation.hypothesis == "blend"
+    assert [f.row for f in explanation.found[:2]] == [3, 8]
+    assert explanation.found[0].how == "blend 0.70"
+
+
+def test_nearest_and_the_measures():
+    gallery = np.array([[0, 0], [3, 4], [6, 8]], np.float32)
+    rows, distances = nearest(gallery, np.array([[3, 4.5]], np.float32), 2)
+    assert rows.tolist() == [[1, 2]] and distances[0][0] == pytest.approx(0.5)
+    assert median_distance(gallery) == pytest.approx(5.0)
+    assert recall(np.array([[1, 2, 0]]), np.array([[0, 2]]), 2) == 0.5
+
+
+@pytest.mark.skipif(DATASET_MISSING, reason="Fashion-MNIST is not installed")
+def test_the_gan_autoencoder_latent_finds_a_blends_sources():
+    from django.conf import settings
+
+    from retrieval.engine.data.fashion_mnist import CLASS_NAMES  # noqa: F401  (the dataset is there)
+
+    images = fmnist_images(settings.RETRIEVAL["FASHION_MNIST_DIR"], "test", 30)
+    gallery = GalleryArrays(np.arange(30), images, 0.0)
+    model = LatentModel.load(CHECKPOINTS / "composites-encoder-fmnist.pt")
+    latents = model.encode(gallery.images)
+    assert latents.shape == (30, 100)
+    composite = blend([images[4], images[11]], [0.6, 0.4])
+    rows, _ = nearest(latents, model.encode(composite.image[None]), 10)
+    assert {4, 11} & set(rows[0].tolist()), rows  # the paper's search: the dominant source comes back
+    top = ranking(explain(gallery, composite.image), 3)
+    assert {4, 11} <= set(top)
+    assert model.reconstruct(images[:2]).shape == (2, 1, 32, 32)

@@ -1,0 +1,33 @@
+"""A tiny stamps gallery (coloured shapes on white, imported as `tuxpaint-stamps`) for the
+composites page, API, websocket and evaluation tests."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from retrieval.composites import services
+from retrieval.galleries.folders import gallery_import_folder
+
+
+@pytest.fixture
+def stamps(db, tmp_path):
+    rng = np.random.default_rng(0)
+    for cls in ("discs", "boxes"):
+        (tmp_path / cls).mkdir()
+        for i in range(9):
+            image = Image.new("RGB", (64, 64), (255, 255, 255))
+            draw = ImageDraw.Draw(image)
+            for _ in range(3):
+                colour = tuple(int(c) for c in rng.integers(0, 220, 3))
+                x0, y0 = (int(v) for v in rng.integers(4, 32, 2))
+                box = [x0, y0, x0 + int(rng.integers(10, 30)), y0 + int(rng.integers(10, 30))]
+                (draw.ellipse if cls == "discs" else draw.rectangle)(box, fill=colour)
+            image.save(tmp_path / cls / f"{i}.png")
+    services.composite_gallery.cache_clear()
+    gallery = gallery_import_folder(folder=tmp_path, slug="tuxpaint-stamps").gallery
+    yield gallery
+    services.composite_gallery.cache_clear()
+
+
+def pick(gallery, count: int = 3) -> list[int]:
+    return list(gallery.images.order_by("id").values_list("id", flat=True)[:18:6][:count])

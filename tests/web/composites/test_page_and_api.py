@@ -1,0 +1,74 @@
+"""The composites page, its query API and CSV, and bad input."""
+
+import pytest
+from django.urls import reverse
+
+from .conftest import pick
+
+
+def test_the_empty_page_offers_gallery_images_to_pick(client, stamps):
+    response = client.get(reverse("retrieval:composites"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Find the sources of a composite" in html and html.count('class="pick') >= 4
+
+
+@pytest.mark.parametrize("combine", ["blend", "collage", "paste"])
+def test_a_link_builds_the_composite_and_marks_its_true_sources(client, stamps, combine):
+    ids = pick(stamps)
+    response = client.get(reverse("retrieval:composites"), {"sources": ",".join(map(str, ids)), "combine": combine})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="composite-image"' in html and 'id="composite-regions"' in html
+    assert html.count("found-source true-source") == 3, html[html.find("found-sources"):][:3000]
+
+
+def test_the_api_answers_json_and_csv(client, stamps):
+    ids = pick(stamps)
+    body = {"sources": ",".join(map(str, ids)), "combine": "blend", "alphas": "0.5,0.3,0.2", "k": 4}
+    response = client.post("/api/composites/search/", body, content_type="application/json")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["hypothesis"] == "blend" and sorted(data["true_sources"]) == sorted(ids)
+    assert [s["true"] for s in data["sources"][:3]] == [True, True, True]
+    assert data["composite"].startswith("data:image/png;base64,") and len(data["sources"][0]["box"]) == 4
+    methods = {m["name"] for m in data["methods"]}
+    assert {"descriptor", "pixel"} <= methods
+    csv = client.post("/api/composites/search/?format=csv", body, content_type="application/json")
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
+    lines = csv.content.decode().splitlines()
+    assert lines[0].startswith("method,rank,id") and lines[1].startswith("explain,1,")
+
+
+def test_an_uploaded_composite_is_searched_without_true_sources(client, stamps):
+    from io import BytesIO
+
+    first = stamps.images.order_by("id").first()
+    with first.file.open("rb") as f:
+        upload = BytesIO(f.read())
+    upload.name = "composite.png"
+    response = client.post("/api/composites/search/", {"combine": "upload", "image": upload})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["true_sources"] == [] and data["sources"][0]["result"]["id"] == first.pk
+    assert data["sources"][0]["true"] is None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"sources": "1", "combine": "blend"}, "sources"),
+    ({"sources": "1,x", "combine": "blend"}, "sources"),
+    ({"sources": "1,2", "alphas": "1", "combine": "blend"}, "alphas"),
+    ({"combine": "upload"}, "image"),
+    ({"sources": "1,2", "combine": "sideways"}, "combine"),
+    ({"sources": "1,2", "combine": "paste", "scale": "3"}, "scale"),
+])
+def test_bad_input_is_a_400_naming_the_field(client, stamps, body, field):
+    response = client.post("/api/composites/search/", body, content_type="application/json")
+    assert response.status_code == 400 and field in response.json()["fields"]
+
+
+def test_images_that_are_not_in_the_gallery_are_a_clear_error(client, stamps):
+    response = client.post("/api/composites/search/", {"sources": "999998,999999"}, content_type="application/json")
+    assert response.status_code == 400 and "no image 999998" in response.json()["detail"]
+    page = client.post(reverse("retrieval:composites"), {"sources": "999998,999999"})
+    assert page.status_code == 400 and b"no image 999998" in page.content
