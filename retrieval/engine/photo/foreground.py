@@ -125,6 +125,14 @@ def item_region(raw: np.ndarray, border: np.ndarray) -> tuple[np.ndarray, float]
     return mask, float(areas[chosen - 1].sum() / max(areas.sum(), 1))
 
 
+def item_region_share(mask: np.ndarray) -> float:
+    """The share of a mask's pixels in its largest connected region (1.0 for one solid item)."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return 0.0
+    return float(np.bincount(labels.ravel())[1:].max() / mask.sum())
+
+
 def item_confidence(score: np.ndarray, mask: np.ndarray, border: np.ndarray, share: float) -> float:
     """High when the item stands well clear of the background (its median score), the border
     itself is explained (few border pixels flagged) and the item holds most flagged pixels."""
