@@ -10,7 +10,7 @@ KIND = register_kind(QueryKind(
     name="search", title="Search by image", page_path="", page_name="search", form=ImageQueryForm,
     search=views.run, stream=views.stream, results=views.results, page_context=views.page_context,
     page_template="retrieval/search.html", results_template="retrieval/_search_results.html", rows=views.rows,
-    link_fields=("descriptor",),
+    link_fields=("descriptor",), warm=views.warm,
     query_api=QueryApi(
         path="search/", name="search", noun="search", summary="Search a gallery by image",
         description="Send the query as a file (`image`) or a base64 data URL (`image_data`). Results are sorted by "

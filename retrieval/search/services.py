@@ -16,7 +16,7 @@ from retrieval.engine.photo.alpha import read_alpha, with_alpha
 from retrieval.engine.photo.unsure import Unsure
 from retrieval.engine.runtime import QueryResult, SearchPair
 from retrieval.models import Gallery
-from retrieval.photo.services import descriptor_pair, query_unsure
+from retrieval.photo.services import calibration_if_ready, descriptor_pair, query_unsure
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,16 @@ def image_query(*, gallery: Gallery, data: bytes, k: int, metric: str, descripto
 
 
 def judge_query(gallery: Gallery, pair: SearchPair, query: QueryResult, metric: str) -> Unsure | None:
-    """The unsure flag of a searched query; None where it is not calibrated for the gallery or
-    cannot be (the Fashion-MNIST test split is not installed)."""
+    """The unsure flag of a searched query; None where it is not calibrated for the gallery, not
+    yet (the calibration is measured in the background) or cannot be (no Fashion-MNIST test split)."""
     if not gallery_is_calibrated(gallery) or not len(query.hits.distances):
         return None
     try:
-        return query_unsure(pair=pair, view=query.view, nearest_distance=query.hits.distances[0], metric=metric)
+        calibration = calibration_if_ready(pair, metric)
+        if calibration is None:
+            return None
+        return query_unsure(pair=pair, view=query.view, nearest_distance=query.hits.distances[0], metric=metric,
+                            calibration=calibration)
     except OSError as error:
         log.warning("no unsure flag: %s", error)
         return None

@@ -78,5 +78,22 @@ def stream(cleaned: dict, example) -> tuple[dict, QueryStream]:
             "state": "done", "count": shown, "preview": preview, "metric": metric}))
 
 
+def warm(pair) -> None:
+    """At server start-up: the unsure rule's calibration of the serving pair (and the photo
+    pair, where ready) for the default metric, so that no query waits for it."""
+    from retrieval.photo.services import photo_pair, unsure_calibration
+
+    slug = settings.RETRIEVAL["DEFAULT_GALLERY"]
+    gallery = Gallery.objects.filter(slug=slug).first()
+    if gallery is None or not services.gallery_is_calibrated(gallery):
+        return
+    pairs = [pair] + ([photo_pair(slug)] if photo_ready(slug) else [])
+    for each in pairs:
+        try:
+            unsure_calibration(each, DEFAULT_METRIC)
+        except OSError:
+            return
+
+
 def rows(outcome: services.SearchOutcome):
     return (((), item) for item in outcome.results)

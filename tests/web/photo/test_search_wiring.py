@@ -34,6 +34,17 @@ def photo_gallery(gallery):
     forget_pairs()
 
 
+@pytest.fixture
+def calibrated(gallery):
+    """The serving pair's unsure calibration, measured now (a search measures it in the
+    background and answers without the flag meanwhile)."""
+    from retrieval.core.runtime import serving_pair
+    from retrieval.photo.services import unsure_calibration
+
+    unsure_calibration(serving_pair(gallery.slug), "cosine")
+    return gallery
+
+
 def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
@@ -106,7 +117,7 @@ def test_a_gallery_image_is_left_as_it_is_and_gets_no_outline(client, gallery, q
     assert response.context["preview"]["gallery_style"] and response.context["preview"]["outline"] is None
 
 
-def test_a_query_unlike_the_gallery_is_flagged_on_the_page_and_in_the_api(client, gallery):
+def test_a_query_unlike_the_gallery_is_flagged_on_the_page_and_in_the_api(client, calibrated):
     blank = encoded(Image.new("RGB", (120, 90), (90, 140, 200)))
     body = post_api(client, blank, name="blank.png").json()
     assert body["unsure"]["unsure"] is True and body["unsure"]["reason"] and body["query"]["found"] is False
@@ -114,12 +125,12 @@ def test_a_query_unlike_the_gallery_is_flagged_on_the_page_and_in_the_api(client
     assert "This doesn't look like anything in the gallery." in html
 
 
-def test_a_test_image_is_not_flagged(client, gallery, query_png):
+def test_a_test_image_is_not_flagged(client, calibrated, query_png):
     body = post_api(client, query_png, name="q.png").json()
     assert body["unsure"]["unsure"] is False and 0 <= body["unsure"]["score"] <= 1.5 and body["unsure"]["reason"] == ""
 
 
-def test_the_unsure_flag_streams_in_the_first_websocket_fragment(gallery):
+def test_the_unsure_flag_streams_in_the_first_websocket_fragment(calibrated):
     from retrieval.search.register import KIND
     from tests.conftest import data_url
 
@@ -135,6 +146,28 @@ def cut_out(seed: int) -> Image.Image:
     image = Image.fromarray(rgba, "RGBA")
     ImageDraw.Draw(image).rectangle((60, 30, 129, 139), fill=(230, 200, 40, 255))
     return image
+
+
+def test_before_the_calibration_is_measured_the_answer_has_no_flag_and_measuring_starts(client, gallery, tmp_path):
+    from retrieval.core.runtime import serving_pair
+    from retrieval.photo.services import calibration_if_ready
+
+    pair = serving_pair(gallery.slug)
+    stored = __import__("pathlib").Path(pair.index_path).with_suffix(".unsure.json")
+    kept = stored.read_bytes() if stored.exists() else None
+    stored.unlink(missing_ok=True)
+    try:
+        body = post_api(client, encoded(Image.new("RGB", (120, 90), (90, 140, 200))), name="blank.png").json()
+        assert body["unsure"] is None or body["unsure"]["unsure"]  # None unless the thread already finished
+        import time
+
+        deadline = time.monotonic() + 120
+        while calibration_if_ready(pair, "cosine") is None:
+            assert time.monotonic() < deadline, "the calibration was never measured"
+            time.sleep(0.2)
+    finally:
+        if kept is not None and not stored.exists():
+            stored.write_bytes(kept)
 
 
 def test_a_cut_out_s_alpha_is_its_mask(client, gallery):
