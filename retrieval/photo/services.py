@@ -9,6 +9,8 @@ flag, score and reason for a searched query.
 """
 
 import json
+import logging
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from retrieval.galleries.services import index_rebuild
 from retrieval.models import Gallery
 
 DESCRIPTOR_MODES = {"standard": "Standard", "photo": "Photo (trained on shop-like photos)"}
+log = logging.getLogger(__name__)
 NOT_TRAINED = "The photo descriptor is not trained yet: run `python manage.py train photo_descriptor`."
 
 
@@ -92,6 +95,39 @@ def unsure_calibration(pair: SearchPair, metric: str) -> Calibration:
                        queries=entry["queries"])
 
 
+_measuring: set[str] = set()
+_measuring_lock = threading.Lock()
+
+
+def calibration_if_ready(pair: SearchPair, metric: str) -> Calibration | None:
+    """The stored calibration, or None while it is measured in a background thread (started
+    here): a search never waits the seconds that 10,000 test queries take."""
+    path = Path(pair.index_path).with_suffix(".unsure.json")
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    if metric in stored:
+        return unsure_calibration(pair, metric)
+    key = f"{path}:{metric}"
+    with _measuring_lock:
+        if key in _measuring:
+            return None
+        _measuring.add(key)
+
+    def measure():
+        try:
+            unsure_calibration(pair, metric)
+        except OSError as error:  # the index's folder went away meanwhile (a rebuild, a test session ending)
+            log.debug("unsure calibration of %s not stored: %s", pair.index_path, error)
+        except Exception:  # noqa: BLE001 - a background thread: log, and let a later query try again
+            log.exception("measuring the unsure calibration of %s failed", pair.index_path)
+        finally:
+            with _measuring_lock:
+                _measuring.discard(key)
+
+    # Not a daemon: a process exiting mid-measurement waits for it (torch aborts under a killed thread).
+    threading.Thread(target=measure, name="unsure-calibration", daemon=False).start()
+    return None
+
+
 def measure_calibration(pair: SearchPair, metric: str, limit: int | None = None) -> Calibration:
     """Nearest distances of clean test queries (as a search makes them) against the pair's index."""
     images, _ = fashion_mnist.load_split(settings.RETRIEVAL["FASHION_MNIST_DIR"], "test", limit=limit)
@@ -100,8 +136,9 @@ def measure_calibration(pair: SearchPair, metric: str, limit: int | None = None)
     return calibrate(nearest, metric)
 
 
-def query_unsure(*, pair: SearchPair, view: PhotoView, nearest_distance: float, metric: str) -> Unsure:
+def query_unsure(*, pair: SearchPair, view: PhotoView, nearest_distance: float, metric: str,
+                 calibration: Calibration | None = None) -> Unsure:
     """Whether to flag a searched query: ``view`` from ``pair.descriptor.view``, ``nearest_distance``
-    its first hit's distance (``hits.distances[0]``)."""
-    return judge(float(np.asarray(nearest_distance)), unsure_calibration(pair, metric),
+    its first hit's distance (``hits.distances[0]``); ``calibration`` measured now when not given."""
+    return judge(float(np.asarray(nearest_distance)), calibration or unsure_calibration(pair, metric),
                  found=getattr(view, "found", True), confidence=getattr(view, "confidence", 1.0))

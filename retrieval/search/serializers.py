@@ -5,6 +5,7 @@ from rest_framework import serializers
 from retrieval.core.api import UploadField
 from retrieval.core.forms import METRIC_CHOICES
 from retrieval.core.serializers import NeighboursParamsSerializer, ResultSerializer
+from retrieval.photo.services import DESCRIPTOR_MODES
 
 
 class QuerySummarySerializer(serializers.Serializer):
@@ -17,6 +18,22 @@ class QuerySummarySerializer(serializers.Serializer):
     colour = serializers.BooleanField(source="decoded.is_colour")
     inverted = serializers.BooleanField(source="view.inverted",
                                         help_text="Whether the network saw the query with its intensities inverted.")
+    found = serializers.BooleanField(source="view.found", default=True,
+                                     help_text="Whether an item stood out from the background (else the whole image "
+                                               "was used).")
+    confidence = serializers.FloatField(source="view.confidence", default=1.0,
+                                        help_text="0-1: how cleanly the item stood out from its background.")
+    bbox = serializers.ListField(child=serializers.IntegerField(), source="view.bbox", default=None,
+                                 help_text="The item's box in query pixels: left, top, right, bottom (exclusive).")
+
+
+class UnsureSerializer(serializers.Serializer):
+    """Whether the query looks like anything in the gallery."""
+
+    unsure = serializers.BooleanField(help_text="True: this doesn't look like anything in the gallery.")
+    score = serializers.FloatField(help_text="Nearest distance over the 99th percentile of test queries' nearest "
+                                             "distances: above 1 is further than 99% of genuine queries.")
+    reason = serializers.CharField(help_text="Empty when sure; otherwise why, as a sentence.")
 
 
 class SearchResponseSerializer(serializers.Serializer):
@@ -26,6 +43,8 @@ class SearchResponseSerializer(serializers.Serializer):
     k = serializers.IntegerField()
     metric = serializers.ChoiceField(choices=METRIC_CHOICES)
     checkpoint_id = serializers.CharField(source="query.checkpoint_id")
+    descriptor = serializers.ChoiceField(choices=list(DESCRIPTOR_MODES), help_text="The descriptor that searched.")
+    unsure = UnsureSerializer(allow_null=True, help_text="Null where the gallery is not one the rule is calibrated for.")
     timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="Milliseconds per stage.")
     search = serializers.ChoiceField(choices=["exact", "hnsw"], source="query.hits.method",
                                      help_text="How the index answered: an exact scan, or (big galleries, once "
@@ -38,3 +57,6 @@ class SearchRequestSerializer(NeighboursParamsSerializer):
     image = UploadField(required=False, help_text="The query image (PNG, JPEG, GIF, WebP, BMP, TIFF).")
     image_data = serializers.CharField(required=False, help_text="Or the image as a base64 data: URL.")
     gallery = serializers.SlugField(required=False, help_text="Gallery slug; the default gallery when omitted.")
+    descriptor = serializers.ChoiceField(choices=list(DESCRIPTOR_MODES), required=False,
+                                         help_text="standard or photo (trained on shop-like photos); the gallery's "
+                                                   "default when omitted.")

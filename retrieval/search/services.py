@@ -1,32 +1,31 @@
-"""Writes, and the search action: every state change the portal makes goes through here."""
+"""The image search action: decode, bring the query to the network's view with the chosen
+descriptor (standard or photo), search, and say whether the answer can be trusted."""
 
 import logging
+import time
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
 
 from retrieval.core.results import ResultItem, explain_hits
-from retrieval.core.runtime import engine, serving_pair
-from retrieval.engine.runtime import QueryResult
+from retrieval.engine.data.fashion_mnist import CLASS_NAMES
+from retrieval.engine.images import decode_image
+from retrieval.engine.index import first_row
+from retrieval.engine.photo.alpha import read_alpha, with_alpha
+from retrieval.engine.photo.unsure import Unsure
+from retrieval.engine.runtime import QueryResult, SearchPair
 from retrieval.models import Gallery
+from retrieval.photo.services import calibration_if_ready, descriptor_pair, query_unsure
 
 log = logging.getLogger(__name__)
 
 
-# --- galleries -------------------------------------------------------------------------
-
-
-
-
-
-# --- indexes ---------------------------------------------------------------------------
-
-
-
-
-
-# --- search ----------------------------------------------------------------------------
-
+@dataclass(frozen=True)
+class ImageQuery:
+    query: QueryResult
+    descriptor: str  # "standard" or "photo"
+    unsure: Unsure | None  # None where the rule is not calibrated for the gallery
 
 
 @dataclass(frozen=True)
@@ -36,31 +35,66 @@ class SearchOutcome:
     metric: str
     k: int
     results: list[ResultItem]
+    descriptor: str = "standard"
+    unsure: Unsure | None = None
 
     @property
     def timings_ms(self) -> dict[str, float]:
         return self.query.timings_ms
 
 
-def image_query(*, gallery: Gallery, data: bytes, k: int, metric: str) -> QueryResult:
-    """Decode, describe and search, under the portal's limits: engine errors (InvalidImage,
-    NotReady ...) propagate to the edge. Pages, the API and the websocket all search here."""
-    serving_pair(gallery.slug)
-    return engine().search_bytes(gallery.slug, data, k=k, metric=metric, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+def image_query(*, gallery: Gallery, data: bytes, k: int, metric: str, descriptor: str = "standard") -> ImageQuery:
+    """Decode, describe and search with ``descriptor``'s pair, under the portal's limits: engine
+    errors (InvalidImage, NotReady ...) propagate to the edge. Pages, the API and the websocket
+    all search here. A cut-out's alpha channel is its mask (``engine.photo.alpha``)."""
+    pair = descriptor_pair(gallery.slug, descriptor)
+    started = time.perf_counter()
+    decoded = decode_image(data, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+    t0 = time.perf_counter()
+    query = search_pair(pair, decoded, with_alpha(decoded.image, read_alpha(data, decoded.image.size)), k=k,
+                        metric=metric)
+    query = QueryResult(**{**query.__dict__, "timings_ms": {"decode": round((t0 - started) * 1000, 2),
+                                                            **query.timings_ms}})
+    return ImageQuery(query=query, descriptor=descriptor, unsure=judge_query(gallery, pair, query, metric))
 
 
-def image_search(*, gallery: Gallery, data: bytes, k: int, metric: str) -> SearchOutcome:
+def judge_query(gallery: Gallery, pair: SearchPair, query: QueryResult, metric: str) -> Unsure | None:
+    """The unsure flag of a searched query; None where it is not calibrated for the gallery, not
+    yet (the calibration is measured in the background) or cannot be (no Fashion-MNIST test split)."""
+    if not gallery_is_calibrated(gallery) or not len(query.hits.distances):
+        return None
+    try:
+        calibration = calibration_if_ready(pair, metric)
+        if calibration is None:
+            return None
+        return query_unsure(pair=pair, view=query.view, nearest_distance=query.hits.distances[0], metric=metric,
+                            calibration=calibration)
+    except OSError as error:
+        log.warning("no unsure flag: %s", error)
+        return None
+
+
+def search_pair(pair: SearchPair, decoded, image, *, k: int, metric: str) -> QueryResult:
+    """One query through one consistent pair (``image``: the decoded image, with its alpha)."""
+    t0 = time.perf_counter()
+    view = pair.descriptor.view(image)
+    vector = pair.descriptor.describe_arrays(np.asarray(view.image)[None])
+    t1 = time.perf_counter()
+    hits = pair.index.search(vector, k, metric)
+    t2 = time.perf_counter()
+    return QueryResult(decoded=decoded, view=view, hits=first_row(hits), checkpoint_id=pair.checkpoint_id,
+                       timings_ms={"describe": round((t1 - t0) * 1000, 2), "search": round((t2 - t1) * 1000, 2)})
+
+
+def gallery_is_calibrated(gallery: Gallery) -> bool:
+    """The unsure rule is calibrated on Fashion-MNIST test queries: it applies to galleries of
+    Fashion-MNIST's classes only."""
+    return list(gallery.class_names) == list(CLASS_NAMES)
+
+
+def image_search(*, gallery: Gallery, data: bytes, k: int, metric: str, descriptor: str = "standard") -> SearchOutcome:
     """``image_query`` with every hit explained (for responses rendered in one piece)."""
-    query = image_query(gallery=gallery, data=data, k=k, metric=metric)
-    return SearchOutcome(gallery=gallery, query=query, metric=metric, k=k,
-                         results=list(explain_hits(query.decoded.image, query.hits, gallery)))
-
-
-
-
-# --- training --------------------------------------------------------------------------
-
-
-
-
-
+    found = image_query(gallery=gallery, data=data, k=k, metric=metric, descriptor=descriptor)
+    return SearchOutcome(gallery=gallery, query=found.query, metric=metric, k=k,
+                         results=list(explain_hits(found.query.decoded.image, found.query.hits, gallery)),
+                         descriptor=found.descriptor, unsure=found.unsure)

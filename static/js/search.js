@@ -15,7 +15,7 @@
     message: () => {
       if (!queryDataUrl) return null;
       const data = new FormData(form);
-      return { type: "search", image: queryDataUrl, example: exampleId, k: data.get("k"), metric: data.get("metric"), gallery: data.get("gallery") };
+      return { type: "search", image: queryDataUrl, example: exampleId, k: data.get("k"), metric: data.get("metric"), descriptor: data.get("descriptor"), gallery: data.get("gallery") };
     },
   });
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .backgrounds import TRAIN_KINDS, background, hsv_to_rgb, random_colour
+from .backgrounds import AUGMENT_KINDS, background, hsv_to_rgb, random_colour
 from .normalise import normalise_photo
 
 
@@ -36,9 +36,11 @@ class PhotoStyle:
     palette: tuple[tuple[float, float, float], ...] = ()  # HSV colours to jitter around (empty: any colour)
 
 
-TRAIN_STYLE = PhotoStyle(kinds=TRAIN_KINDS, canvas=(72, 120), aspect=(0.8, 1.25), scale=(0.35, 0.9),
-                         shade_floor=(0.15, 0.6), gamma=(0.6, 1.6), reverse_share=0.3, light=(0.6, 1.0),
-                         noise=(0.0, 0.04), jpeg=(35, 95))
+# Wide ranges on purpose: a shop photo's framing, lighting and compression vary more than any
+# one photographer's (the held-out background kinds stay out: see ``backgrounds``).
+TRAIN_STYLE = PhotoStyle(kinds=AUGMENT_KINDS, canvas=(72, 160), aspect=(0.7, 1.4), scale=(0.3, 0.9),
+                         shade_floor=(0.1, 0.7), gamma=(0.5, 1.8), reverse_share=0.3, light=(0.5, 1.0),
+                         noise=(0.0, 0.05), jpeg=(20, 95))
 
 
 def compose_photo(item: np.ndarray, style: PhotoStyle, rng: np.random.Generator,

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
+from PIL import Image
 
 from .patterns import load_patterns
 
 TRAIN_KINDS = ("solid", "gradient", "noise", "stripes", "pattern")
 HELD_OUT_KINDS = ("radial", "checker", "texture", "pattern_unseen")
 KINDS = TRAIN_KINDS + HELD_OUT_KINDS
+# Drawn by the training augmentation only (not by the evaluation, whose queries cycle through KINDS).
+AUGMENT_KINDS = TRAIN_KINDS + ("clouds",)
 SKIMAGE_TEXTURES = ("brick", "grass", "gravel")
 
 
@@ -70,6 +73,14 @@ def _noise(h, w, rng):
     return base + grain
 
 
+def _clouds(h, w, rng):  # soft blotches of two colours: a cloth, a wall, a blurred scene behind the item
+    cells = int(rng.integers(3, 9))
+    coarse = rng.uniform(0, 1, (cells, cells)).astype(np.float32)
+    t = np.asarray(Image.fromarray(coarse, "F").resize((w, h), Image.Resampling.BICUBIC))[..., None]
+    a, b = random_colour(rng), random_colour(rng)
+    return a + (b - a) * np.clip(t, 0, 1)
+
+
 def _stripes(h, w, rng):
     period, angle = rng.uniform(4, 24) * max(h, w) / 128, rng.uniform(0, np.pi)
     yy, xx = np.mgrid[0:h, 0:w]
@@ -103,7 +114,7 @@ def _pattern(h, w, rng, odd: bool = False):
 
 _MAKERS: dict[str, Callable] = {
     "solid": _solid, "gradient": _gradient, "radial": _radial, "noise": _noise, "stripes": _stripes,
-    "checker": _checker, "texture": _texture, "pattern": _pattern,
+    "checker": _checker, "texture": _texture, "clouds": _clouds, "pattern": _pattern,
     "pattern_unseen": lambda h, w, rng: _pattern(h, w, rng, odd=True),
 }
 

@@ -83,14 +83,18 @@ def pattern_score(smooth: np.ndarray, contrast: np.ndarray, border: np.ndarray) 
 def surface_fit(smooth: np.ndarray, where: np.ndarray, stride: int = 1, cubic: bool = False) -> tuple[np.ndarray, float]:
     """(quadratic, or cubic, colour surface [H, W, 3], 95th percentile of its residual) fitted to
     the pixels ``where`` (refitted once without its outliers, so an item touching them bends it less)."""
-    basis = polynomial_basis(*smooth.shape[:2], cubic)
-    a, b = basis[where][::stride], smooth[where][::stride]
+    h, w, channels = smooth.shape
+    basis = polynomial_basis(h, w, cubic)
+    flat = basis.reshape(h * w, -1)
+    chosen = np.flatnonzero(where.ravel())[::stride]
+    a, b = flat[chosen], smooth.reshape(h * w, channels)[chosen]
     keep = np.ones(len(a), bool)
     for _ in range(2):
         coef = least_squares(a[keep], b[keep])
-        residual = np.linalg.norm(a @ coef - b, axis=1)
+        difference = a @ coef - b
+        residual = np.sqrt(np.einsum("ij,ij->i", difference, difference))
         keep = residual <= max(3 * float(np.median(residual)), 0.02)
-    return basis @ coef, float(np.quantile(residual[keep], 0.95))
+    return (flat @ coef.astype(np.float32)).reshape(h, w, channels), float(np.quantile(residual[keep], 0.95))
 
 
 def surface_threshold(fit: float) -> float:
@@ -121,6 +125,14 @@ def item_region(raw: np.ndarray, border: np.ndarray) -> tuple[np.ndarray, float]
     return mask, float(areas[chosen - 1].sum() / max(areas.sum(), 1))
 
 
+def item_region_share(mask: np.ndarray) -> float:
+    """The share of a mask's pixels in its largest connected region (1.0 for one solid item)."""
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if count == 0:
+        return 0.0
+    return float(np.bincount(labels.ravel())[1:].max() / mask.sum())
+
+
 def item_confidence(score: np.ndarray, mask: np.ndarray, border: np.ndarray, share: float) -> float:
     """High when the item stands well clear of the background (its median score), the border
     itself is explained (few border pixels flagged) and the item holds most flagged pixels."""
@@ -145,7 +157,8 @@ def polynomial_basis(h: int, w: int, cubic: bool) -> np.ndarray:
 
 
 def surface_distance(smooth: np.ndarray, surface: np.ndarray, fit: float) -> np.ndarray:
-    return (np.linalg.norm(surface - smooth, axis=2) / surface_threshold(fit)).astype(np.float32)
+    difference = surface - smooth
+    return np.sqrt(np.einsum("ijc,ijc->ij", difference, difference)) / np.float32(surface_threshold(fit))
 
 
 def border_mask(h: int, w: int, band: int) -> np.ndarray:
@@ -169,18 +182,33 @@ def kmeans(samples: np.ndarray, k: int, iterations: int = 6) -> np.ndarray:
         centres.append(samples[int(np.argmax(distance))])
         distance = np.minimum(distance, ((samples - centres[-1]) ** 2).sum(1))
     centres = np.array(centres, np.float32)
+    ranks = np.arange(len(centres))
     for _ in range(iterations):
-        assign = nearest_centre(samples, centres)
-        counts = np.bincount(assign, minlength=len(centres))
-        sums = np.stack([np.bincount(assign, weights=samples[:, d], minlength=len(centres))
-                         for d in range(samples.shape[1])], 1)
+        members = (nearest_centre(samples, centres)[:, None] == ranks[None]).astype(np.float32)
+        counts = members.sum(0)
         moved = counts > 0
-        centres[moved] = (sums[moved] / counts[moved, None]).astype(np.float32)
+        centres[moved] = (members.T @ samples)[moved] / counts[moved, None]
     return centres
 
 
 def nearest_centre(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    return np.argmin((centres * centres).sum(1)[None] - 2 * points @ centres.T, axis=1)
+    return np.argmin(centre_sq_distances(points, centres), axis=0)
+
+
+def centre_sq_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distances [K, N] of points [N, D] to centres [K, D], a plane per dimension: with
+    a handful of centres and dimensions this beats a matrix product several times over."""
+    planes = np.ascontiguousarray(points.T)
+    out = np.empty((len(centres), len(points)), np.float32)
+    for k, centre in enumerate(centres):
+        row = out[k]
+        np.subtract(planes[0], centre[0], out=row)
+        row *= row
+        for d in range(1, len(planes)):
+            step = planes[d] - centre[d]
+            step *= step
+            row += step
+    return out
 
 
 def least_squares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -192,6 +220,4 @@ def least_squares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def nearest_sq_distance(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Squared distance of each point [N, D] to its nearest centre [K, D]."""
-    cross = points @ centres.T
-    return np.maximum((points * points).sum(1)[:, None] - 2 * cross + (centres * centres).sum(1)[None], 0).min(1)
-
+    return centre_sq_distances(points, centres).min(0)

@@ -12,6 +12,9 @@ the upper part of its range). The item's luminance is kept or inverted, whicheve
 that shape, so a dark item photographed on white (the case the old rule was made for) is
 inverted and a coloured item keeps its shading either way round; an item too flat to tell is
 inverted when darker than its background. Its range is then mapped to the gallery's.
+
+A cut-out (an image with an alpha channel that is not all opaque: a product shot exported
+with a transparent background) needs no background model: its alpha is the mask.
 """
 
 from dataclasses import dataclass
@@ -19,9 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .foreground import Foreground, estimate_foreground
+from .foreground import Foreground, estimate_foreground, item_region_share
 
 WORK_SIDE = 128  # long side of the working copy, px
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+OPAQUE_SHARE = 0.97  # an alpha channel this opaque (or more) is no cut-out: the background model decides
 GALLERY_HIGH = 240  # the gallery items' 98th percentile (239), where an item's bright end goes
 GALLERY_LOW = 40  # where an item's dark end goes: a median item pixel then lands near the gallery's 172
 MIN_RANGE = 0.12  # an item's luminance range narrower than this is flat: its noise is not stretched
@@ -51,9 +56,12 @@ def normalise_photo(image: Image.Image, size: int = 28) -> PhotoView:
     """The item in ``image`` (any size, colour or grey) as a ``size`` px gallery-style image."""
     if is_gallery_style(image, size):
         return gallery_view(image)
+    alpha = alpha_band(image)
     work = working_copy(image)
     rgb = np.asarray(work, dtype=np.float32) / 255.0
-    foreground = estimate_foreground(rgb)
+    foreground = alpha_foreground(alpha, work.size) if alpha is not None else None
+    if foreground is None:
+        foreground = estimate_foreground(rgb)
     mask = foreground.mask if foreground.found else np.ones(rgb.shape[:2], bool)
     luma = rgb @ LUMA
     inverted = choose_inverted(luma, mask, foreground)
@@ -99,6 +107,27 @@ def gallery_view(image: Image.Image) -> PhotoView:
     box = mask_bbox(mask) if mask.any() else (0, 0, grey.width, grey.height)
     return PhotoView(image=grey, mask=mask, query_size=grey.size, bbox=box, found=bool(mask.any()), confidence=1.0,
                      inverted=False, gallery_style=True)
+
+
+def alpha_band(image: Image.Image) -> Image.Image | None:
+    """The image's alpha channel ("L"), or None when it has none."""
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    return image.getchannel("A") if image.mode in ALPHA_MODES else None
+
+
+def alpha_foreground(alpha: Image.Image, size: tuple[int, int]) -> Foreground | None:
+    """The cut-out's mask from its alpha (half opaque or more) at the working size; None when the
+    alpha is (nearly) all opaque, so the background model decides instead. A cut-out is shown on
+    white (as decoding composites it), hence its background luminance."""
+    mask = np.asarray(alpha.resize(size, Image.Resampling.BOX)) >= 128
+    area = int(mask.sum())
+    if area >= OPAQUE_SHARE * mask.size:
+        return None
+    found = area >= max(12, 0.002 * mask.size)
+    share = item_region_share(mask)
+    return Foreground(mask=mask, score=mask.astype(np.float32) * 2.0, background_luma=1.0, found=found,
+                      confidence=round(share, 4) if found else 0.0)
 
 
 def working_copy(image: Image.Image) -> Image.Image:

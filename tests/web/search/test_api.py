@@ -54,7 +54,10 @@ def test_search_returns_k_sorted_results_with_absolute_links(client, gallery, qu
     assert body["checkpoint_id"] and {"decode", "describe", "search"} <= set(body["timings_ms"])
     assert body["search"] == "exact"  # a tiny gallery: no HNSW graph
     assert body["query"] == {"width": 28, "height": 28, "format": "PNG", "frames": 1, "colour": False,
-                             "inverted": body["query"]["inverted"]}
+                             "inverted": body["query"]["inverted"], "found": True, "confidence": 1.0,
+                             "bbox": body["query"]["bbox"]}
+    assert body["descriptor"] in ("standard", "photo")
+    assert body["unsure"] is None or set(body["unsure"]) == {"unsure", "score", "reason"}  # None until calibrated
     results = body["results"]
     assert [r["rank"] for r in results] == list(range(1, 8))
     assert all(set(r) == RESULT_KEYS for r in results)

@@ -40,7 +40,7 @@ def test_an_example_link_renders_the_same_results_as_posting_the_example(client,
     html = linked.content.decode()
     assert result_links(html) == result_links(posted)
     state = query_state(html)
-    assert state["link"] == f"/?example={example.pk}&k=5&metric=cosine&gallery={gallery.slug}"
+    assert state["link"] == f"/?example={example.pk}&k=5&metric=cosine&gallery={gallery.slug}&descriptor=standard"
     assert state["query-image"] == example.file.url
 
 
