@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.db.models import Count, Max, Min
 from PIL import Image, ImageDraw
 
 from retrieval.core.presenters import png_data_url
@@ -59,12 +60,15 @@ class LabQueryHead:
 def gallery_lab_indexes(gallery: Gallery, backbone: str = DEFAULT_BACKBONE) -> dict[str, LabIndex]:
     """The gallery's lab indexes, loaded once per process while their files are unchanged."""
     paths = [lab_index_path(gallery.slug, backbone, name) for name in COLUMNS]
-    stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in paths)
+    # The files' times, and the gallery's rows at a glance: a gallery deleted and imported
+    # again under its slug has other ids, and an index of the old ones would find nothing.
+    rows = gallery.images.filter(split=GalleryImage.Split.TRAIN).aggregate(n=Count("id"), low=Min("id"), high=Max("id"))
+    stamp = (*(p.stat().st_mtime_ns if p.exists() else None for p in paths), gallery.pk, *rows.values())
     cached = _CACHE.get((gallery.slug, backbone))
-    if cached and cached[0] == stamp and None not in stamp:
+    if cached and cached[0] == stamp and None not in stamp[:len(paths)]:
         return cached[1]
     indexes = lab_indexes_build(gallery=gallery, backbone=backbone)
-    _CACHE[(gallery.slug, backbone)] = (tuple(p.stat().st_mtime_ns for p in paths), indexes)
+    _CACHE[(gallery.slug, backbone)] = ((*(p.stat().st_mtime_ns for p in paths), *stamp[len(paths):]), indexes)
     return indexes
 
 
