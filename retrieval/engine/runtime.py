@@ -102,15 +102,7 @@ class Runtime:
         return QueryResult(**{**result.__dict__, "timings_ms": {"decode": round(decode_ms, 2), **result.timings_ms}})
 
     def search_image(self, key: str, decoded: DecodedImage, *, k: int, metric: str) -> QueryResult:
-        pair = self.pair(key)  # one read: the whole query uses one consistent pair
-        t0 = time.perf_counter()
-        view = pair.descriptor.view(decoded.image)
-        vector = pair.descriptor.describe_arrays(np.asarray(view.image)[None])
-        t1 = time.perf_counter()
-        hits = pair.index.search(vector, k, metric)
-        t2 = time.perf_counter()
-        return QueryResult(decoded=decoded, view=view, hits=first_row(hits), checkpoint_id=pair.checkpoint_id,
-                           timings_ms={"describe": round((t1 - t0) * 1000, 2), "search": round((t2 - t1) * 1000, 2)})
+        return search_pair(self.pair(key), decoded, k=k, metric=metric)  # one read: one consistent pair
 
     def neighbours(self, key: str, gallery_id: int, *, k: int, metric: str) -> SearchHits:
         """The k nearest gallery items to an indexed item, itself excluded."""
@@ -124,6 +116,20 @@ class Runtime:
 
     def describe(self, key: str, images: list[Image.Image]) -> np.ndarray:
         return self.pair(key).descriptor.describe_images(images)
+
+
+def search_pair(pair: SearchPair, decoded: DecodedImage, image: Image.Image | None = None, *, k: int,
+                metric: str) -> QueryResult:
+    """Describe and search one query through one pair. ``image`` replaces the decoded image
+    where the caller has a better one (an upload's cut-out with its alpha channel as the mask)."""
+    t0 = time.perf_counter()
+    view = pair.descriptor.view(decoded.image if image is None else image)
+    vector = pair.descriptor.describe_arrays(np.asarray(view.image)[None])
+    t1 = time.perf_counter()
+    hits = pair.index.search(vector, k, metric)
+    t2 = time.perf_counter()
+    return QueryResult(decoded=decoded, view=view, hits=first_row(hits), checkpoint_id=pair.checkpoint_id,
+                       timings_ms={"describe": round((t1 - t0) * 1000, 2), "search": round((t2 - t1) * 1000, 2)})
 
 
 def _build_graphs_later(index: VectorIndex) -> threading.Thread:

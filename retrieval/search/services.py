@@ -5,16 +5,14 @@ import logging
 import time
 from dataclasses import dataclass
 
-import numpy as np
 from django.conf import settings
 
 from retrieval.core.results import ResultItem, explain_hits
 from retrieval.engine.data.fashion_mnist import CLASS_NAMES
 from retrieval.engine.images import decode_image
-from retrieval.engine.index import first_row
 from retrieval.engine.photo.alpha import read_alpha, with_alpha
 from retrieval.engine.photo.unsure import Unsure
-from retrieval.engine.runtime import QueryResult, SearchPair
+from retrieval.engine.runtime import QueryResult, SearchPair, search_pair
 from retrieval.models import Gallery
 from retrieval.photo.services import calibration_if_ready, descriptor_pair, query_unsure
 
@@ -72,18 +70,6 @@ def judge_query(gallery: Gallery, pair: SearchPair, query: QueryResult, metric: 
     except OSError as error:
         log.warning("no unsure flag: %s", error)
         return None
-
-
-def search_pair(pair: SearchPair, decoded, image, *, k: int, metric: str) -> QueryResult:
-    """One query through one consistent pair (``image``: the decoded image, with its alpha)."""
-    t0 = time.perf_counter()
-    view = pair.descriptor.view(image)
-    vector = pair.descriptor.describe_arrays(np.asarray(view.image)[None])
-    t1 = time.perf_counter()
-    hits = pair.index.search(vector, k, metric)
-    t2 = time.perf_counter()
-    return QueryResult(decoded=decoded, view=view, hits=first_row(hits), checkpoint_id=pair.checkpoint_id,
-                       timings_ms={"describe": round((t1 - t0) * 1000, 2), "search": round((t2 - t1) * 1000, 2)})
 
 
 def gallery_is_calibrated(gallery: Gallery) -> bool:
