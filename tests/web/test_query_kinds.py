@@ -92,6 +92,28 @@ async def test_a_registered_kind_answers_its_websocket_messages(gallery, echo_ki
     await communicator.disconnect()
 
 
+def test_a_registered_kind_is_in_the_navigation_bar(rf, echo_kind):
+    from retrieval.core.navigation import navigation
+
+    links = navigation(rf.get("/echo/"))["navigation"]
+    echo = next(link for link in links if link["href"] == "/echo/")
+    assert echo["title"] == ECHO.title and echo["current"]
+    assert [link["current"] for link in links].count(True) == 1
+    assert navigation(rf.get("/galleries/fashion-mnist/"))["navigation"][-3] == {
+        "title": "Galleries", "href": "/galleries/", "current": True}
+
+
+@pytest.mark.django_db
+def test_every_page_shows_every_registered_kind_in_its_navigation_bar(client):
+    from retrieval.core.kinds import query_kinds
+
+    html = client.get("/galleries/").content.decode()
+    nav = html[html.index('<nav aria-label="Main">'):html.index("</nav>")]
+    for kind in query_kinds():
+        assert f'href="/{kind.page_path}"' in nav and kind.title in nav
+    assert 'href="/galleries/" aria-current="page"' in nav
+
+
 def test_the_kind_is_gone_afterwards():
     from retrieval.core.kinds import QUERY_KINDS
 
