@@ -8,11 +8,15 @@ queue is full, or a wait times out, the request is refused with ``Busy`` (a ``No
 503, and ``portal.middleware`` adds ``Retry-After``), so memory stays bounded under a flood.
 
 After a burst of large decodes the freed memory goes back to the system (``malloc_trim``),
-rather than staying in the allocator's arenas for the life of the process.
+rather than staying in the allocator's arenas for the life of the process. The trim waits
+for a quiet second after the last large decode (``QuietTrimmer``): a request's body, its
+decoded image and its buffers are freed after its decode, when the request ends, so trimming
+as the decode lane falls idle would miss most of them.
 """
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 import threading
 from contextlib import contextmanager
@@ -97,7 +101,12 @@ def _glibc():
 
 
 def release_memory() -> bool:
-    """Give freed heap memory back to the system (glibc's ``malloc_trim``); False elsewhere."""
+    """Collect reference cycles, then give freed heap memory back to the system (glibc's
+    ``malloc_trim``; False elsewhere). The collection matters most: a query's form is a cycle
+    (Django's bound-field cache points back at the form), so its cleaned data, the upload's
+    bytes included, waits for a full collection, which a burst of large uploads does not
+    trigger soon: measured, 50 uploads of 9.9 MB left 0.8 GB held until ``gc.collect()``."""
+    gc.collect()
     libc = _glibc()
     return bool(libc and libc.malloc_trim(0))
 
@@ -109,6 +118,34 @@ def tune_allocator(*, mmap_threshold: int = 1 << 20, arena_max: int = 4) -> bool
     if libc is None:
         return False
     return bool(libc.mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(libc.mallopt(M_ARENA_MAX, arena_max))
+
+
+class QuietTrimmer:
+    """``poke()`` after large allocations; once ``quiet_s`` pass with no poke and ``busy()`` is
+    false, one thread trims the heap (``release_memory``). Cheap to poke: no thread per call."""
+
+    def __init__(self, *, quiet_s: float = 1.0, busy=lambda: False, trim=None):
+        self.quiet_s, self.busy, self.trim = quiet_s, busy, trim or release_memory
+        self._poked = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.trims = 0
+
+    def poke(self) -> None:
+        self._poked.set()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="heap-trim", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while self._poked.wait(timeout=60):  # the thread ends after a quiet minute; the next poke starts one
+            self._poked.clear()
+            # Wait until a whole quiet period passes with no poke and nothing in flight.
+            while self._poked.wait(timeout=self.quiet_s) or self.busy():
+                self._poked.clear()
+            self.trim()
+            self.trims += 1
 
 
 # --- the decode gate ---------------------------------------------------------------------
@@ -125,6 +162,7 @@ class DecodeGate:
 
 
 _gate: DecodeGate | None = None
+_trimmer = QuietTrimmer(busy=lambda: _gate is not None and (_gate.heavy.active or _gate.heavy.waiting))
 
 
 def install() -> DecodeGate:
@@ -134,7 +172,7 @@ def install() -> DecodeGate:
     _gate = DecodeGate(
         heavy_pixels=config["HEAVY_PIXELS"], heavy_bytes=config["HEAVY_BYTES"],
         heavy=Lane("heavy", slots=config["HEAVY_SLOTS"], queue=config["HEAVY_QUEUE"], wait_s=config["WAIT_S"],
-                   on_idle=release_memory),
+                   on_idle=_trimmer.poke),
         light=Lane("light", slots=config["SLOTS"], queue=config["QUEUE"], wait_s=config["WAIT_S"]),
     )
     set_decode_gate(_gate)

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from retrieval.core.admission import Busy, Lane, release_memory
+from retrieval.core.admission import Busy, Lane, QuietTrimmer, release_memory
 from tests.conftest import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +68,25 @@ def test_the_lane_calls_back_when_it_falls_idle():
             pass
         assert idle == []
     assert idle == [1]
+
+
+def test_the_trimmer_trims_once_after_a_quiet_period_and_not_while_busy():
+    trimmed, busy = threading.Event(), [True]
+    trimmer = QuietTrimmer(quiet_s=0.05, busy=lambda: busy[0], trim=trimmed.set)
+    for _ in range(5):
+        trimmer.poke()  # a burst: one thread, no trim yet
+    assert not trimmed.wait(0.3) and trimmer.trims == 0  # still busy: the heap is in use
+    busy[0] = False
+    assert trimmed.wait(5) and _eventually(lambda: trimmer.trims == 1)
+
+
+def _eventually(check, timeout_s: float = 5.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return check()
 
 
 def test_release_memory_runs():
