@@ -25,11 +25,14 @@ enable_tcp_nodelay()
 
 
 def build_application():
+    import django
     from channels.auth import AuthMiddlewareStack
     from channels.routing import ProtocolTypeRouter, URLRouter
-    from django.core.asgi import get_asgi_application
 
-    django_asgi_app = get_asgi_application()
+    django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application
+    from portal.threads import PooledThreadsASGIHandler
+
+    django_asgi_app = PooledThreadsASGIHandler()  # request threads (and their connections) reused
 
     from portal.websocket import SameOriginValidator
     from retrieval.routing import websocket_urlpatterns

@@ -131,6 +131,8 @@ DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"]) if os.envi
     "NAME": VAR_DIR / "portal.sqlite3",
     "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
 }}
+# Request threads are reused (portal.threads): each keeps its connection between requests.
+DATABASES["default"].update(CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CHANNEL_LAYERS = {"default": (

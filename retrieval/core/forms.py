@@ -77,7 +77,7 @@ class SearchParamsForm(forms.Form):
     def clean_gallery(self):
         gallery = self.cleaned_data["gallery"]
         if gallery is None:
-            gallery = Gallery.objects.filter(slug=settings.RETRIEVAL["DEFAULT_GALLERY"]).first()
+            gallery = Gallery.default()
         if gallery is None:
             raise forms.ValidationError("No gallery is set up yet: run the set-up command first.")
         return gallery

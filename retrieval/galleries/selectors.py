@@ -1,6 +1,5 @@
 """Reads: what pages and the API show."""
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Min, QuerySet
 
@@ -39,7 +38,7 @@ def label_counts(*, gallery: Gallery, split: str) -> dict[int, int]:
 
 def example_queries(*, count: int = 10) -> list[GalleryImage]:
     """One query image per class from the default gallery's test split, for one-click demos."""
-    gallery = Gallery.objects.filter(slug=settings.RETRIEVAL["DEFAULT_GALLERY"]).first()
+    gallery = Gallery.default()
     if gallery is None:
         return []
     firsts = (gallery.images.filter(split=GalleryImage.Split.TEST).values("label")

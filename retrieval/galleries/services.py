@@ -167,7 +167,7 @@ def background_index_status() -> dict[str, dict]:
 def build_background_indexes(*, checkpoints: list[Path], gallery_slug: str | None = None) -> None:
     """Index ``gallery_slug`` with each checkpoint that exists and has no current index yet
     (the server calls this after it has warmed up), logging the progress every 10%."""
-    gallery = Gallery.objects.filter(slug=gallery_slug or settings.RETRIEVAL["DEFAULT_GALLERY"]).first()
+    gallery = Gallery.default(gallery_slug)
     if gallery is None:
         return
     for checkpoint in checkpoints:

@@ -36,7 +36,7 @@ def page_context(form) -> dict:
 def _chosen_gallery(form) -> Gallery | None:
     if form.is_bound and form.is_valid():
         return form.cleaned_data["gallery"]
-    return Gallery.objects.filter(slug=settings.RETRIEVAL["DEFAULT_GALLERY"]).first()
+    return Gallery.default()
 
 
 def _current_mode(form, modes: list[dict]) -> str:

@@ -167,7 +167,7 @@ def training_run_activation_execute(*, run_id: int) -> TrainingRun:
     run = TrainingRun.objects.get(pk=run_id)
     send_run_event(run.pk, {"run": run.pk, "kind": "activation", "state": Activation.RUNNING})
     try:
-        gallery = Gallery.objects.filter(slug=settings.RETRIEVAL["DEFAULT_GALLERY"]).first()
+        gallery = Gallery.default()
         if gallery is None:
             raise NotReady("No gallery is set up yet: run the set-up command first.")
         if run.checkpoint_id and file_digest(run.checkpoint) != run.checkpoint_id:
