@@ -6,6 +6,8 @@ page and the API share one set of rules; the request serializers here merely des
 those rules, built from the forms' own constants so the two cannot drift apart.
 """
 
+import copy
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -34,6 +36,21 @@ class AbsoluteUrlField(serializers.Field):
         request = self.context.get("request")
         url = self.url_of(value)
         return request.build_absolute_uri(url) if request is not None else url
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+class ResponseSerializer(serializers.Serializer):
+    """A response shape whose fields are copied shallowly for each response. DRF deep-copies a
+    serializer's declared fields per instance, which re-runs every field's ``__init__``: for a
+    search response that was more than the results' own serialisation (py-spy). A shallow copy
+    of a leaf field is enough for output (binding sets new attributes; nothing shared is
+    mutated); nested serializers are still deep-copied, as they bind children of their own."""
+
+    def get_fields(self):
+        return {name: copy.deepcopy(field) if isinstance(field, serializers.BaseSerializer) else copy.copy(field)
+                for name, field in self._declared_fields.items()}
 
 
 # --- search results --------------------------------------------------------------------

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from retrieval.core.api import UploadField
 from retrieval.core.forms import DEFAULT_METRIC, METRIC_CHOICES, max_k
-from retrieval.core.serializers import ResultSerializer
+from retrieval.core.serializers import ResponseSerializer, ResultSerializer
 from retrieval.degraded.forms import DEFAULT_DEGRADATION, DEFAULT_K, MAX_SEED
 from retrieval.degraded.services import DESCRIPTOR_MODES
 from retrieval.engine.degraded.degradations import DEGRADATIONS
@@ -34,7 +34,7 @@ class RowSerializer(serializers.Serializer):
     results = ResultSerializer(many=True, help_text="Closest first.")
 
 
-class DegradedResponseSerializer(serializers.Serializer):
+class DegradedResponseSerializer(ResponseSerializer):
     gallery = serializers.CharField()
     k = serializers.IntegerField()
     metric = serializers.ChoiceField(choices=METRIC_CHOICES)

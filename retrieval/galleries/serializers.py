@@ -4,7 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from retrieval.core.forms import METRIC_CHOICES
-from retrieval.core.serializers import AbsoluteUrlField, ResultSerializer, image_api_url
+from retrieval.core.serializers import AbsoluteUrlField, ResponseSerializer, ResultSerializer, image_api_url
 from retrieval.models import Gallery, GalleryImage
 
 
@@ -77,7 +77,7 @@ class ImageListParamsSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class NeighboursResponseSerializer(serializers.Serializer):
+class NeighboursResponseSerializer(ResponseSerializer):
     image = GalleryImageSerializer()
     k = serializers.IntegerField()
     metric = serializers.ChoiceField(choices=METRIC_CHOICES)

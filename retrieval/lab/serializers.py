@@ -4,7 +4,7 @@ query's significance map), and a gallery's embedding map in one descriptor's spa
 from rest_framework import serializers
 
 from retrieval.core.api import UploadField
-from retrieval.core.serializers import ResultSerializer
+from retrieval.core.serializers import ResponseSerializer, ResultSerializer
 from retrieval.engine.lab.index import LAB_METRICS
 from retrieval.engine.nets.imagenet import BACKBONES
 
@@ -36,7 +36,7 @@ class SignificanceSerializer(serializers.Serializer):
     overlay = serializers.CharField(help_text="PNG data URL: the query as the network saw it, significant cells outlined.")
 
 
-class LabResponseSerializer(serializers.Serializer):
+class LabResponseSerializer(ResponseSerializer):
     gallery = serializers.CharField()
     backbone = serializers.CharField()
     k = serializers.IntegerField()

@@ -4,11 +4,11 @@ from rest_framework import serializers
 
 from retrieval.core.api import UploadField
 from retrieval.core.forms import METRIC_CHOICES
-from retrieval.core.serializers import NeighboursParamsSerializer, ResultSerializer
+from retrieval.core.serializers import NeighboursParamsSerializer, ResponseSerializer, ResultSerializer
 from retrieval.photo.services import DESCRIPTOR_MODES
 
 
-class QuerySummarySerializer(serializers.Serializer):
+class QuerySummarySerializer(ResponseSerializer):
     """The query image as the portal decoded it."""
 
     width = serializers.IntegerField(source="decoded.width", help_text="After EXIF rotation.")
@@ -27,7 +27,7 @@ class QuerySummarySerializer(serializers.Serializer):
                                  help_text="The item's box in query pixels: left, top, right, bottom (exclusive).")
 
 
-class UnsureSerializer(serializers.Serializer):
+class UnsureSerializer(ResponseSerializer):
     """Whether the query looks like anything in the gallery."""
 
     unsure = serializers.BooleanField(help_text="True: this doesn't look like anything in the gallery.")
@@ -36,7 +36,7 @@ class UnsureSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Empty when sure; otherwise why, as a sentence.")
 
 
-class SearchResponseSerializer(serializers.Serializer):
+class SearchResponseSerializer(ResponseSerializer):
     """The results of an image search, closest first, with the query as it was read."""
 
     gallery = serializers.CharField(source="gallery.slug")

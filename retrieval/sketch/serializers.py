@@ -7,12 +7,12 @@ from rest_framework import serializers
 from retrieval.core.api import UploadField
 from retrieval.core.forms import METRIC_CHOICES
 from retrieval.core.presenters import png_data_url
-from retrieval.core.serializers import ResultSerializer
+from retrieval.core.serializers import ResponseSerializer, ResultSerializer
 from retrieval.engine.sketch.search import SKETCH_MODES
 from retrieval.search.serializers import SearchRequestSerializer
 
 
-class SketchSummarySerializer(serializers.Serializer):
+class SketchSummarySerializer(ResponseSerializer):
     """The decoded drawing, as the engine read it."""
 
     width = serializers.IntegerField(source="decoded.width")
@@ -20,7 +20,7 @@ class SketchSummarySerializer(serializers.Serializer):
     format = serializers.CharField(source="decoded.format", help_text="As Pillow names it, e.g. PNG.")
 
 
-class SketchSearchResponseSerializer(serializers.Serializer):
+class SketchSearchResponseSerializer(ResponseSerializer):
     """The results of a sketch search, with what the portal made of the drawing."""
 
     gallery = serializers.CharField(source="gallery.slug")

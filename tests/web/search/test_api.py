@@ -333,6 +333,27 @@ def test_results_are_the_shape_their_serializer_fields_describe(rf, gallery, que
     assert by_fields[0]["detail_url"].startswith("https://portal.example:8443/galleries/")
 
 
+def test_a_response_with_shallow_copied_fields_is_what_deep_copied_fields_make(rf, gallery, query_png, settings):
+    """``ResponseSerializer`` copies its fields shallowly per response: the body is the same as
+    with DRF's deep copies, twice over (nothing a response binds leaks into the next)."""
+    from rest_framework.serializers import Serializer
+
+    from retrieval.search.serializers import SearchResponseSerializer
+    from retrieval.search.services import image_search
+
+    settings.ALLOWED_HOSTS = ["portal.example"]
+    outcome = image_search(gallery=gallery, data=query_png, k=3, metric="l2")
+    request = rf.get("/", HTTP_HOST="portal.example")
+
+    class DeepCopied(SearchResponseSerializer):
+        get_fields = Serializer.get_fields
+
+    expected = DeepCopied(outcome, context={"request": request}).data
+    assert SearchResponseSerializer(outcome, context={"request": request}).data == expected
+    assert SearchResponseSerializer(outcome, context={"request": request}).data == expected
+    assert expected["results"][0]["image_url"].startswith("http://portal.example/")
+
+
 def test_reverse_id_is_reverse(gallery):
     from retrieval.core.links import reverse_id
 
