@@ -30,14 +30,14 @@ from retrieval.models import Gallery
 
 log = logging.getLogger(__name__)
 SLUG = "textures"
-CHECKPOINT = "texture-hash-tsn_dsdh.pt"  # the paper's method, the best measured (README, Table 1)
+CHECKPOINT = "texture-hash-tsn_dsdh.pt"  # the paper's method; RETRIEVAL["TEXTURE_CHECKPOINT"] names another
 TSN_CHECKPOINT = "texture-tsn.pt"  # for the preview when the hashing network has no TSN trunk
 _build_lock = threading.Lock()
 _building: dict[str, dict] = {}  # checkpoint id -> {"done": n, "total": n} while a background build runs
 
 
 def checkpoint_path() -> Path:
-    return Path(settings.RETRIEVAL["CHECKPOINT_DIR"]) / CHECKPOINT
+    return Path(settings.RETRIEVAL["CHECKPOINT_DIR"]) / settings.RETRIEVAL.get("TEXTURE_CHECKPOINT", CHECKPOINT)
 
 
 def index_folder() -> Path:
@@ -178,7 +178,7 @@ def texture_setup(*, stdout) -> None:
     if not Gallery.objects.filter(slug=SLUG).exists():
         call_command("import_textures", stdout=stdout)
     if not checkpoint_path().is_file():
-        stdout.write(f"no {CHECKPOINT}: the texture page needs it (manage.py train texture_hash)")
+        stdout.write(f"no {checkpoint_path().name}: the texture page needs it (manage.py train texture_hash)")
         return
     indexes = texture_indexes()
     stdout.write(f"texture index: {len(next(iter(indexes.by_bits.values())))} textures at "

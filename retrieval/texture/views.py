@@ -48,7 +48,9 @@ def pr_json(outcome: TextureOutcome | None) -> str:
     """The curve as the page's chart script reads it (``data-pr``)."""
     if outcome is None or outcome.pr is None:
         return ""
-    return json.dumps({"recall": outcome.pr["recall"], "precision": outcome.pr["precision"], "bits": outcome.bits})
+    # A radius that retrieves nothing has no precision (``pr_curve`` calls it 1.0): not drawn.
+    points = [(r, p) for r, p in zip(outcome.pr["recall"], outcome.pr["precision"], strict=True) if r > 0 or p < 1.0]
+    return json.dumps({"recall": [r for r, _ in points], "precision": [p for _, p in points], "bits": outcome.bits})
 
 
 def link_fields(cleaned: dict) -> dict:

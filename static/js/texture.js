@@ -17,7 +17,7 @@
   // The query: a gallery texture (example), an upload (its data URL until the server has
   // stored it, then its stored id q), or nothing yet.
   const query = { example: field("example").value || null, dataUrl: null, stored: null };
-  let socket = null, queued = null, timer = null, chart = null;
+  let socket = null, queued = null, timer = null;
 
   function setLive(on) {
     indicator.textContent = on ? "live results" : "offline: results load with the page";
@@ -56,13 +56,25 @@
     if (!image.getAttribute("src") && state.dataset.queryImage) show(state.dataset.queryImage);
   }
 
+  // The curve on fixed axes (both shares run 0 to 1), one point per Hamming radius in the
+  // order recall grows; uPlot as static/js/charts.js uses it, the portal's first colour.
   function drawCurve() {
     const holder = document.getElementById("pr-chart");
-    if (!holder || !holder.dataset.pr || !window.PortalCharts || !PortalCharts.available()) return;
+    if (!holder || !holder.dataset.pr || holder.dataset.drawn || typeof window.uPlot !== "function") return;
+    holder.dataset.drawn = "1";  // each results header draws its curve once
     const curve = JSON.parse(holder.dataset.pr);
-    // One point per Hamming radius, in the order recall grows.
-    chart = PortalCharts.lineChart(holder, { xLabel: "recall", yLabel: "precision", height: 220, xMax: () => 1 });
-    chart.update(curve.recall, [curve.precision], [`precision (${curve.bits} bits)`]);
+    const width = () => Math.max(240, Math.min(560, holder.clientWidth || 240));
+    const colour = window.PortalCharts ? PortalCharts.colour(0) : "#3e63dd";
+    const plot = new uPlot({
+      width: width(), height: 220,
+      scales: { x: { time: false, range: () => [0, 1] }, y: { range: () => [0, 1.02] } },
+      axes: [{ label: "recall", size: 40 }, { label: "precision", size: 50 }],
+      series: [{ label: "recall" }, { label: `precision (${curve.bits} bits)`, stroke: colour, width: 1.5,
+                                      points: { show: true, size: 4, fill: colour } }],
+      cursor: { drag: { x: false, y: false } },
+      legend: { live: false },
+    }, [curve.recall, curve.precision], holder);
+    if (window.ResizeObserver) new ResizeObserver(() => plot.setSize({ width: width(), height: 220 })).observe(holder);
   }
 
   function message() {
@@ -91,8 +103,18 @@
 
   function show(url) {
     stage.hidden = false;
-    image.onload = drawBox;
+    image.onload = () => { fit(); drawBox(); };
     image.src = url;
+  }
+
+  // The image as large as fits (at most 320 px a side), small textures enlarged pixel by pixel.
+  function fit() {
+    if (!image.naturalWidth) return;
+    const room = Math.min(320, stage.parentElement.clientWidth || 320);
+    const s = Math.min(room / image.naturalWidth, 320 / image.naturalHeight);
+    image.style.width = `${Math.round(image.naturalWidth * s)}px`;
+    image.style.height = `${Math.round(image.naturalHeight * s)}px`;
+    image.classList.toggle("enlarged", s > 1);
   }
 
   // --- the box: a square dragged over the image, kept in the image's own pixels ----------
@@ -140,7 +162,7 @@
     drawBox();
     schedule();
   });
-  window.addEventListener("resize", drawBox);
+  window.addEventListener("resize", () => { fit(); drawBox(); });
 
   // --- choosing the query -----------------------------------------------------------------
   Live.imageDropzone({

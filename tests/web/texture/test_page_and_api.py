@@ -46,7 +46,7 @@ def test_a_picked_texture_is_ranked_by_hamming_distance_with_its_curve(client, t
     assert len(distances) == 8 and distances == sorted(distances) and distances[0] == 0
     assert 'id="texture-patch"' in html and 'id="texture-expansion"' in html
     curve = json.loads(re.search(r'data-pr="([^"]+)"', html).group(1).replace("&quot;", '"'))
-    assert curve["bits"] == 32 and len(curve["recall"]) == len(curve["precision"]) == 33 and curve["recall"][-1] == 1.0
+    assert curve["bits"] == 32 and 0 < len(curve["recall"]) == len(curve["precision"]) <= 33 and curve["recall"][-1] == 1.0
     assert html.count('<figure class="bit-strip">') == 8 + 1  # every hit's code, and the query's
     state = query_state(html)
     assert f"example={example.pk}" in state["link"] and "bits=32" in state["link"]
