@@ -17,7 +17,7 @@
   // The query: a gallery texture (example), an upload (its data URL until the server has
   // stored it, then its stored id q), or nothing yet.
   const query = { example: field("example").value || null, dataUrl: null, stored: null };
-  let socket = null, queued = null, timer = null;
+  let socket = null, queued = null, timer = null, pending = false;
 
   function setLive(on) {
     indicator.textContent = on ? "live results" : "offline: results load with the page";
@@ -27,9 +27,17 @@
   function connect() {
     if (!("WebSocket" in window)) return setLive(false);
     socket = new WebSocket(scheme + location.host + page.dataset.socket);
-    socket.addEventListener("message", (event) => swapIn(event.data));
+    socket.addEventListener("message", (event) => {
+      if (/class="status done"|id="form-errors"[^>]*><p>/.test(event.data)) pending = false;
+      swapIn(event.data);
+    });
     socket.addEventListener("open", () => { setLive(true); if (queued) { socket.send(queued); queued = null; } });
-    socket.addEventListener("close", () => { socket = null; setLive(false); });
+    socket.addEventListener("close", () => {
+      socket = null;
+      setLive(false);
+      // A query the socket dropped (e.g. a message over the server's limit): post the form instead.
+      if (pending) { pending = false; form.requestSubmit(); }
+    });
   }
 
   // Every top-level element of a fragment replaces the element with its id, or (hx-swap-oob
@@ -91,8 +99,8 @@
   function send() {
     const text = message();
     if (!text) return false;
-    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(text); return true; }
-    if (socket && socket.readyState === WebSocket.CONNECTING) { queued = text; return true; }
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(text); pending = true; return true; }
+    if (socket && socket.readyState === WebSocket.CONNECTING) { queued = text; pending = true; return true; }
     return false;
   }
 

@@ -147,3 +147,21 @@ def test_the_page_says_when_the_gallery_is_missing(client, db, texture_checkpoin
     assert "texture gallery is not imported yet" in html
     response = client.post("/api/texture/search/", {"image": png()})
     assert response.status_code == 400 and "not imported yet" in response.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_builds_missing_indexes_in_the_background(textures):
+    from retrieval.core.kinds import QUERY_KINDS
+
+    model = services.hasher()
+    for path in services.index_folder().glob(f"textures-{model.checkpoint_id}-*bit.binary.npz"):
+        path.unlink()
+    services.forget()
+    assert QUERY_KINDS.get("texture").warm is not None  # the start-up calls it
+    thread = services.build_in_background()
+    assert thread is not None
+    thread.join(timeout=60)
+    built = sorted(services.index_folder().glob(f"textures-{model.checkpoint_id}-*bit.binary.npz"))
+    assert len(built) == 4
+    assert services.build_in_background() is None  # nothing left to build
+    assert len(services.texture_indexes().by_bits[256]) == textures.images.count()
