@@ -139,6 +139,11 @@ def _crop(name: str) -> np.ndarray:
     return np.asarray(image if image.size == (CROP, CROP) else image.resize((CROP, CROP), Image.Resampling.BOX), np.uint8)
 
 
+def building() -> dict | None:
+    """How far a background build has got ({"done", "total"}), or None when none runs."""
+    return next(iter(_building.values()), None)
+
+
 def build_in_background() -> threading.Thread | None:
     """At server start-up: build the indexes in a thread of their own when they are missing
     (queries meanwhile are told how far it got); None when there is nothing to build."""

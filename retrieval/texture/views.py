@@ -83,6 +83,10 @@ def index_note() -> str:
         services.hasher()
     except NotReady as error:
         return str(error)
+    status = services.building()
+    if status is not None:
+        return (f"The texture index is being built ({status['done']} of {status['total']} textures coded): "
+                "searches work in a few seconds.")
     return ""
 
 
