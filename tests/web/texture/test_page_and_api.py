@@ -50,6 +50,7 @@ def test_a_picked_texture_is_ranked_by_hamming_distance_with_its_curve(client, t
     assert html.count('<figure class="bit-strip">') == 8 + 1  # every hit's code, and the query's
     state = query_state(html)
     assert f"example={example.pk}" in state["link"] and "bits=32" in state["link"]
+    assert "Download CSV" in html and "format=csv" in html
 
 
 def test_an_upload_with_a_box_posts_without_javascript(client, textures):
