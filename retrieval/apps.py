@@ -3,8 +3,8 @@ from importlib import import_module
 from django.apps import AppConfig
 
 # Each capability with a query kind registers it in <capability>/register.py: one line each.
-QUERY_CAPABILITIES = ("search", "sketch", "degraded", "lab", "composites")
-EVALUATION_CAPABILITIES = ("photo", "texture")  # evaluation only: their register.py registers an evaluation task
+QUERY_CAPABILITIES = ("search", "sketch", "degraded", "lab", "composites", "texture")
+EVALUATION_CAPABILITIES = ("photo",)  # evaluation only: their register.py registers an evaluation task
 
 
 class RetrievalConfig(AppConfig):

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from retrieval.core.runtime import default_checkpoint_path
 from retrieval.lab.services import lab_demo_gallery_import
+from retrieval.texture.services import texture_setup
 
 from ._progress import ProgressBar
 
@@ -25,3 +26,4 @@ class Command(BaseCommand):
         call_command("build_index", stdout=self.stdout)
         # The colour stamps gallery (Debian tuxpaint-stamps-default) and its lab indexes.
         lab_demo_gallery_import(stdout=self.stdout, progress=ProgressBar(self.stdout, "lab index"))
+        texture_setup(stdout=self.stdout)  # the texture gallery and its binary indexes (about 20 s the first time)
