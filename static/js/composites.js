@@ -52,17 +52,8 @@
     socket.addEventListener("close", () => { socket = null; });
   }
 
-  // Every top-level element of a fragment replaces the element with its id, or (hx-swap-oob
-  // "beforeend") adds its children to it.
   function swapIn(html) {
-    const holder = document.createElement("template");
-    holder.innerHTML = html;
-    for (const element of [...holder.content.children]) {
-      const target = element.id && document.getElementById(element.id);
-      if (!target) continue;
-      if (element.getAttribute("hx-swap-oob") === "beforeend") target.append(...element.children);
-      else target.replaceWith(element);
-    }
+    Live.swapFragments(html);
     const state = document.getElementById("query-state");
     if (state && state.dataset.link) history.replaceState(null, "", state.dataset.link);
   }

@@ -1,4 +1,5 @@
-// The live-query plumbing the three query pages share (search, sketch, degraded), loaded by
+// The live-query plumbing the query pages share (search, sketch, degraded; composites and
+// texture use its helpers with sockets of their own), loaded by
 // base.html before the page's own script. A page builds one controller with Live.page(...):
 // it sends the page's query over the htmx websocket when it is live (falling back to the
 // form's htmx post), keeps the status line and the screen-reader announcement, reads the
@@ -70,7 +71,20 @@ window.Live = (() => {
   };
 
   const page = (options) => new LivePage(options);
-  return { readAsDataUrl, imageDropzone, showPreview, markExample, readState, stateIn, page };
+  // A websocket fragment applied without htmx (pages with their own socket): every top-level
+  // element replaces the element with its id, or (hx-swap-oob "beforeend") adds its children to it.
+  const swapFragments = (html) => {
+    const holder = document.createElement("template");
+    holder.innerHTML = html;
+    for (const element of [...holder.content.children]) {
+      const target = element.id && document.getElementById(element.id);
+      if (!target) continue;
+      if (element.getAttribute("hx-swap-oob") === "beforeend") target.append(...element.children);
+      else target.replaceWith(element);
+    }
+  };
+
+  return { readAsDataUrl, imageDropzone, showPreview, markExample, readState, stateIn, page, swapFragments };
 })();
 
 // One query page. options: form, results (the results section's id), empty (its empty

@@ -40,17 +40,8 @@
     });
   }
 
-  // Every top-level element of a fragment replaces the element with its id, or (hx-swap-oob
-  // "beforeend") adds its children to it.
   function swapIn(html) {
-    const holder = document.createElement("template");
-    holder.innerHTML = html;
-    for (const element of [...holder.content.children]) {
-      const target = element.id && document.getElementById(element.id);
-      if (!target) continue;
-      if (element.getAttribute("hx-swap-oob") === "beforeend") target.append(...element.children);
-      else target.replaceWith(element);
-    }
+    Live.swapFragments(html);
     readState();
     drawCurve();
   }
