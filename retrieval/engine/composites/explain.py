@@ -33,6 +33,7 @@ from .paste_search import fit_paste
 
 HYPOTHESES = ("blend", "collage", "paste")
 MAX_PICKS = 4
+CLOSE = 2.0  # another hypothesis within this factor of the best one's error also ranks its sources early
 EXACT = 0.01  # a fit this close (mean squared error per value) ends the search: measured, engine-built
 # blends and collages fit to under 0.01, pastes leave over 0.019 to the blend and collage fits
 
@@ -127,11 +128,21 @@ def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES
 
 
 def ranking(explanation: Explanation, k: int) -> list[int]:
-    """The top-k gallery rows: the merged sources, then the best hypothesis's other candidates."""
-    rows = [f.row for f in explanation.found]
-    for row in explanation.fits[explanation.hypothesis].ranking:
+    """The top-k gallery rows: the best hypothesis's sources, those of any other hypothesis that
+    fits nearly as well (within ``CLOSE`` times its error), then the best hypothesis's other
+    candidates. A clearly worse hypothesis's sources would push out the best one's next
+    candidates (a near-duplicate of a source, a source it found second best), so they wait."""
+    best = explanation.fits[explanation.hypothesis]
+    close = {name for name, fit in explanation.fits.items() if fit.error <= CLOSE * best.error + 1e-9}
+    rows = [f.row for f in best.found]
+    rows += [f.row for f in explanation.found if f.row not in rows and _hypothesis_of(explanation, f.row) in close]
+    for row in best.ranking:
         if len(rows) >= k:
             break
         if int(row) not in rows:
             rows.append(int(row))
     return rows[:k]
+
+
+def _hypothesis_of(explanation: Explanation, row: int) -> str | None:
+    return next((name for name in explanation.order if any(f.row == row for f in explanation.fits[name].found)), None)

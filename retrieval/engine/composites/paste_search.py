@@ -15,6 +15,7 @@ so a plain cut-out cannot win by fitting a smooth patch of texture.
 """
 
 import numpy as np
+from scipy import fft
 
 from .builders import resize
 from .fits import Fit, Found, rest_after, whole_image_distance
@@ -26,7 +27,7 @@ MIN_AREA_SHARE = 0.012  # a cut-out (its mostly opaque pixels) covering less of 
 MIN_VISIBLE = 0.3  # share of a cut-out that must be left to compare after explaining away
 SHORTLIST = 48
 MAX_PICKS = 3
-FINE_REACH = 2  # fine sides within this many pixels of the coarse side scaled up
+FINE_REACH = 4  # fine sides within this many pixels of the coarse side scaled up (the coarse side is often one off)
 OPAQUE = 0.99  # a resized mask this high is the stamp alone: compared exactly
 MIN_OPAQUE = 4  # fewer opaque pixels than this (or a tenth of the cut-out): compare what is mostly opaque
 TOUCHED = 0.01  # a resized mask this high was changed by the stamp: explained when it is picked
@@ -49,7 +50,7 @@ class Templates:
         pad[:, channels, :t, :t] = cut
         pad[:, channels + 1, :t, :t] = (small ** 2).sum(1) * cut
         self.t, self.channels, self.cut, self.footprint = t, channels, cut, alpha > TOUCHED
-        self.spectra = np.fft.rfft2(pad).astype(np.complex64)
+        self.spectra = np.conj(fft.rfft2(pad)).astype(np.complex64)  # conjugated: correlations, not convolutions
         self.area, self.size = cut.sum(axis=(1, 2)), most.sum(axis=(1, 2))
         self.energy = (small ** 2 * cut[:, None]).sum(axis=(1, 2, 3))
         mean = (small * cut[:, None]).sum(axis=(2, 3)) / (self.area[:, None] + 1e-6)
@@ -57,31 +58,36 @@ class Templates:
             self.area * channels + 1e-6)
 
 
-def _correlate(spectra: np.ndarray, conj_image: np.ndarray, side: int, t: int) -> np.ndarray:
-    """sum_u T(u) X(p + u) for every valid offset p, from F(T) and conj(F(X))."""
-    out = np.fft.irfft2(spectra * conj_image, s=(side, side))
-    # irfft2 of conj(F(X)) F(T) gives sum_u T(u) X(u - q): index -p mod side holds offset p
-    return np.roll(out[..., ::-1, ::-1], 1, axis=(-2, -1))[..., :side - t + 1, :side - t + 1]
+def _correlate(spectrum: np.ndarray, side: int, t: int) -> np.ndarray:
+    """sum_u T(u) X(p + u) for every offset p that keeps the template inside, from conj(F(T)) F(X)
+    (there p + u < side: no wrap-around)."""
+    return fft.irfft2(spectrum, s=(side, side))[..., :side - t + 1, :side - t + 1]
+
+
+def _spectrum(x: np.ndarray) -> np.ndarray:
+    return fft.rfft2(x).astype(np.complex64)
 
 
 def _scores(work: np.ndarray, weight: np.ndarray, templates: Templates, rows=None):
     """(mean squared error, score) of the cut-outs ``rows`` at every offset, over the pixels of
-    weight 1 only."""
+    weight 1 only. The squared error's three sums (the composite's energy under the cut-out, the
+    cross term, the cut-out's own energy over what is seen) are one correlation: their spectra add."""
     side, c, t = work.shape[-1], templates.channels, templates.t
     rows = slice(None) if rows is None else rows
     spectra = templates.spectra[rows]
-    f = lambda x: np.conj(np.fft.rfft2(x)).astype(np.complex64)  # noqa: E731
     area = templates.area[rows][:, None, None]
+    w = 1 if weight is None else weight
+    terms = [-2 * _spectrum(work * w), _spectrum((work ** 2).sum(0) * w)[None]]
     if weight is None:  # nothing explained yet: the cut-out's own sums
-        weight = 1
         energy, seen = templates.energy[rows][:, None, None], area
     else:
-        energy = _correlate(spectra[:, c + 1], f(weight)[None], side, t)
-        seen = _correlate(spectra[:, c], f(weight)[None], side, t)
-    cross = _correlate((spectra[:, :c] * f(work * weight)[None]).sum(1), 1, side, t)
-    local = _correlate(spectra[:, c], f((work ** 2).sum(0) * weight)[None], side, t)
-    mse = np.maximum(local - 2 * cross + energy, 0) / (seen * c + 1e-6)
-    mse[np.broadcast_to((seen < MIN_VISIBLE * area) | (templates.size[rows][:, None, None] < MIN_AREA_SHARE * side * side), mse.shape)] = np.inf
+        energy, seen = 0, _correlate(spectra[:, c] * _spectrum(weight)[None], side, t)
+        terms.append(_spectrum(weight)[None])
+    terms = np.concatenate(terms)
+    squared = _correlate(np.einsum("nkij,kij->nij", spectra[:, :len(terms)], terms), side, t) + energy
+    mse = np.maximum(squared, 0) / (seen * c + 1e-6)
+    small = templates.size[rows][:, None, None] < MIN_AREA_SHARE * side * side
+    mse[np.broadcast_to((seen < MIN_VISIBLE * area) | small, mse.shape)] = np.inf
     return mse, mse / (templates.spread[rows][:, None, None] + SPREAD_FLOOR)
 
 
