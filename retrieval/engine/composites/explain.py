@@ -8,14 +8,15 @@ working resolution (``gallery.WORK``):
   best correlates with what is left, refit every pick's weight by non-negative least squares,
   subtract, repeat;
 - collage: for every layout (halves, thirds, quadrants, side by side or stacked) each part is
-  searched among the gallery images squeezed to that part's shape; the layout whose parts are
-  best explained wins;
-- paste (``paste_search``): every gallery cut-out, at a range of scales, is matched at every
+  searched among the gallery images squeezed to that part's shape, its best few compared again
+  at full size; the layout whose parts are best explained wins;
+- paste (``paste_search``): every gallery cut-out, at every side in a range, is matched at every
   position by masked squared differences (FFT correlations), then explained away: the best
   placement is taken, its pixels are taken out of the composite, the rest is matched again.
 
 The hypothesis that reconstructs the composite best (mean squared error over what it explains)
-gives the first sources; the others' sources follow, then the best hypothesis's other candidates.
+gives the first sources; the sources of any other that fits nearly as well follow, then the best
+hypothesis's other candidates.
 Each source found comes with the region of the composite it explains and its distance: the
 root-mean-square error over that region, scaled to the whole image (comparable with raw-pixel
 L2 distances at the working resolution).
