@@ -8,14 +8,15 @@ working resolution (``gallery.WORK``):
   best correlates with what is left, refit every pick's weight by non-negative least squares,
   subtract, repeat;
 - collage: for every layout (halves, thirds, quadrants, side by side or stacked) each part is
-  searched among the gallery images squeezed to that part's shape; the layout whose parts are
-  best explained wins;
-- paste (``paste_search``): every gallery cut-out, at a range of scales, is matched at every
+  searched among the gallery images squeezed to that part's shape, its best few compared again
+  at full size; the layout whose parts are best explained wins;
+- paste (``paste_search``): every gallery cut-out, at every side in a range, is matched at every
   position by masked squared differences (FFT correlations), then explained away: the best
   placement is taken, its pixels are taken out of the composite, the rest is matched again.
 
 The hypothesis that reconstructs the composite best (mean squared error over what it explains)
-gives the first sources; the others' sources follow, then the best hypothesis's other candidates.
+gives the first sources; the sources of any other that fits nearly as well follow, then the best
+hypothesis's other candidates.
 Each source found comes with the region of the composite it explains and its distance: the
 root-mean-square error over that region, scaled to the whole image (comparable with raw-pixel
 L2 distances at the working resolution).
@@ -33,6 +34,8 @@ from .paste_search import fit_paste
 
 HYPOTHESES = ("blend", "collage", "paste")
 MAX_PICKS = 4
+REFINE = 3  # a collage part's candidates compared again at full size
+CLOSE = 2.0  # another hypothesis within this factor of the best one's error also ranks its sources early
 EXACT = 0.01  # a fit this close (mean squared error per value) ends the search: measured, engine-built
 # blends and collages fit to under 0.01, pastes leave over 0.019 to the blend and collage fits
 
@@ -77,32 +80,46 @@ def _squeezed(gallery: GalleryArrays, width: int, height: int) -> np.ndarray:
         [resize(x, width, height) for x in gallery.work]).reshape(len(gallery), -1))
 
 
-def fit_collage(gallery: GalleryArrays, work: np.ndarray) -> Fit:
+def _refined(gallery: GalleryArrays, composite: np.ndarray, errors: np.ndarray, box, scale: float):
+    """The part's best few candidates at the working resolution compared again at full size, where
+    the builders squeezed them (a third's edge falls between working pixels: there the fit is
+    exact only at full size). Returns (row, mean squared error) of the best."""
+    x0, y0, x1, y1 = (round(v * scale) for v in box)
+    part = composite[:, y0:y1, x0:x1]
+    rows = np.argsort(errors, kind="stable")[:REFINE]
+    full = [float(((resize(gallery.images[r], x1 - x0, y1 - y0) - part) ** 2).mean()) for r in rows]
+    best = int(np.argmin(full))
+    return int(rows[best]), full[best]
+
+
+def fit_collage(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray) -> Fit:
     side, scale = work.shape[-1], gallery.size / work.shape[-1]
     best = None
     for layout in LAYOUTS:
         parts, total = [], 0.0
-        for i, (x0, y0, x1, y1) in enumerate(part_boxes(layout, side)):
+        for i, box in enumerate(part_boxes(layout, side)):
+            x0, y0, x1, y1 = box
             candidates = _squeezed(gallery, x1 - x0, y1 - y0)
-            part = work[:, y0:y1, x0:x1].reshape(-1)
-            errors = ((candidates - part) ** 2).mean(axis=1)
-            parts.append((errors, i, (x0, y0, x1, y1)))
-            total += float(errors.min()) * part.size
-        error = total / work.size
+            errors = ((candidates - work[:, y0:y1, x0:x1].reshape(-1)) ** 2).mean(axis=1)
+            full_box = tuple(part_boxes(layout, gallery.size)[i])
+            row, error = _refined(gallery, composite, errors, full_box, 1.0) if scale != 1 else (
+                int(np.argmin(errors)), float(errors.min()))
+            parts.append((errors, i, full_box, row, error))
+            total += error * (full_box[2] - full_box[0]) * (full_box[3] - full_box[1])
+        error = total / gallery.size ** 2
         if best is None or error < best[0]:
             best = (error, layout, parts)
     error, layout, parts = best
     found: dict[int, Found] = {}
-    for errors, i, box in parts:
-        row = int(np.argmin(errors))
-        distance = whole_image_distance(float(errors[row]), work.size)
+    for _, i, box, row, part_error in parts:
+        distance = whole_image_distance(part_error, work.size)
         if row not in found or distance < found[row].distance:
-            found[row] = Found(row, distance, tuple(round(v * scale) for v in box), f"collage {layout}, part {i + 1}")
+            found[row] = Found(row, distance, box, f"collage {layout}, part {i + 1}")
     ordered = sorted(found.values(), key=lambda f: f.distance)
-    return Fit("collage", error, ordered, rest_after([f.row for f in ordered], np.min([e for e, _, _ in parts], axis=0)))
+    return Fit("collage", error, ordered, rest_after([f.row for f in ordered], np.min([p[0] for p in parts], axis=0)))
 
 
-FITS = {"blend": fit_blend, "collage": fit_collage}
+FITS = {"blend": lambda gallery, work, _: fit_blend(gallery, work), "collage": fit_collage, "paste": fit_paste}
 
 
 def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES, exact: float = EXACT) -> Explanation:
@@ -113,7 +130,7 @@ def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES
     work = downsample(composite[None], gallery.work.shape[-1])[0]
     fits = {}
     for name in hypotheses:
-        fits[name] = fit_paste(gallery, work, composite) if name == "paste" else FITS[name](gallery, work)
+        fits[name] = FITS[name](gallery, work, composite)
         if fits[name].error < exact:
             break
     order = sorted(fits, key=lambda name: fits[name].error)
@@ -127,11 +144,21 @@ def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES
 
 
 def ranking(explanation: Explanation, k: int) -> list[int]:
-    """The top-k gallery rows: the merged sources, then the best hypothesis's other candidates."""
-    rows = [f.row for f in explanation.found]
-    for row in explanation.fits[explanation.hypothesis].ranking:
+    """The top-k gallery rows: the best hypothesis's sources, those of any other hypothesis that
+    fits nearly as well (within ``CLOSE`` times its error), then the best hypothesis's other
+    candidates. A clearly worse hypothesis's sources would push out the best one's next
+    candidates (a near-duplicate of a source, a source it found second best), so they wait."""
+    best = explanation.fits[explanation.hypothesis]
+    close = {name for name, fit in explanation.fits.items() if fit.error <= CLOSE * best.error + 1e-9}
+    rows = [f.row for f in best.found]
+    rows += [f.row for f in explanation.found if f.row not in rows and _hypothesis_of(explanation, f.row) in close]
+    for row in best.ranking:
         if len(rows) >= k:
             break
         if int(row) not in rows:
             rows.append(int(row))
     return rows[:k]
+
+
+def _hypothesis_of(explanation: Explanation, row: int) -> str | None:
+    return next((name for name in explanation.order if any(f.row == row for f in explanation.fits[name].found)), None)

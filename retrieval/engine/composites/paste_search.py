@@ -1,80 +1,93 @@
-"""The paste hypothesis of the source search: gallery cut-outs matched at every position and a
-range of scales by masked squared differences (FFT correlations), then explained away in turn.
+"""The paste hypothesis of the source search: gallery cut-outs matched at every position and every
+size by masked squared differences (FFT correlations), then explained away in turn.
 
-Coarse: every cut-out at the working resolution (its spectra cached per gallery). Fine: the best
-``SHORTLIST`` at full size, at scales around their coarse one. Explain-away: the best placement
-is taken, the pixels its cut-out covers are taken out of the composite (weight 0), every other
+Coarse: every cut-out at the working resolution, at every integer side in ``SIDES`` (its spectra
+cached per gallery). Fine: the best ``SHORTLIST`` at full size, at every side around their coarse
+one (when the working resolution is the full one, the coarse templates serve again). A pasted
+stamp is the cut-out resized by the same bilinear filter the builders use, so at its true side
+and offset its fully opaque pixels equal the template's exactly: a cut-out is compared on its
+own opaque interior only (its rim mixes with what lies below), and one pixel too many or too
+few in the side is a different picture (at 13 px, 8% off). Explain-away: the best placement is
+taken, every pixel its cut-out touches is taken out of the composite (weight 0), every other
 cut-out is matched again on what is left (so a stamp half hidden by another is found by its
-visible half), and so on. A cut-out is compared on its own interior (eroded by a pixel: a pasted
-rim mixes with what lies below); its score is its mean squared error as a share of its own
-variation, so a plain cut-out cannot win by fitting a smooth patch of texture.
+visible half), and so on. Its score is its mean squared error as a share of its own variation,
+so a plain cut-out cannot win by fitting a smooth patch of texture.
 """
 
 import numpy as np
-from scipy import ndimage
+from scipy import fft
 
 from .builders import resize
 from .fits import Fit, Found, rest_after, whole_image_distance
 from .gallery import GalleryArrays, downsample
 
-PASTE_SIDES = (0.34375, 0.40625, 0.46875, 0.53125, 0.59375, 0.625)  # coarse template sides, shares of the canvas
+SIDES = (0.34375, 0.625)  # smallest and largest template side, shares of the canvas
 SPREAD_FLOOR = 0.01
-MIN_AREA_SHARE = 0.012  # a cut-out covering less of the canvas than this is never matched
+MIN_AREA_SHARE = 0.012  # a cut-out (its mostly opaque pixels) covering less of the canvas than this is never matched
 MIN_VISIBLE = 0.3  # share of a cut-out that must be left to compare after explaining away
 SHORTLIST = 48
 MAX_PICKS = 3
-FINE_REACH = 2  # fine sizes within this many pixels of twice the coarse size
+FINE_REACH = 4  # fine sides within this many pixels of the coarse side scaled up (the coarse side is often one off)
+OPAQUE = 0.99  # a resized mask this high is the stamp alone: compared exactly
+MIN_OPAQUE = 4  # fewer opaque pixels than this (or a tenth of the cut-out): compare what is mostly opaque
+TOUCHED = 0.01  # a resized mask this high was changed by the stamp: explained when it is picked
 
 
 class Templates:
     """Cut-outs resized to t px, as FFTs at ``side`` px: mask x image per channel, the mask, and
-    mask x sum of squares; with each one's area and own variation, and the masks themselves."""
+    mask x sum of squares; with each one's area and own variation, its compared mask ``cut`` (its
+    opaque interior, or where that is too thin, what is mostly opaque) and its ``footprint``."""
 
-    def __init__(self, images: np.ndarray, masks: np.ndarray, side: int, t: int, erode: bool = True):
+    def __init__(self, images: np.ndarray, masks: np.ndarray, side: int, t: int):
         channels = images.shape[1]
         small = np.stack([resize(x, t, t) for x in images])
-        cut = np.stack([resize(m[None], t, t)[0] for m in masks]) > 0.5
-        if erode:  # at the coarse resolution a pixel's erosion would wipe out thin cut-outs
-            cut = ndimage.binary_erosion(cut, structure=np.ones((1, 3, 3), bool))
-        cut = cut.astype(np.float32)
+        alpha = np.stack([resize(m[None], t, t)[0] for m in masks])
+        opaque, most = alpha >= OPAQUE, alpha > 0.5
+        thin = opaque.sum(axis=(1, 2)) < np.maximum(MIN_OPAQUE, 0.1 * most.sum(axis=(1, 2)))
+        cut = np.where(thin[:, None, None], most, opaque).astype(np.float32)
         pad = np.zeros((len(images), channels + 2, side, side), np.float32)
         pad[:, :channels, :t, :t] = small * cut[:, None]
         pad[:, channels, :t, :t] = cut
         pad[:, channels + 1, :t, :t] = (small ** 2).sum(1) * cut
-        self.t, self.channels, self.cut = t, channels, cut
-        self.spectra = np.fft.rfft2(pad).astype(np.complex64)
-        self.area = cut.sum(axis=(1, 2))
+        self.t, self.channels, self.cut, self.footprint = t, channels, cut, alpha > TOUCHED
+        self.spectra = np.conj(fft.rfft2(pad)).astype(np.complex64)  # conjugated: correlations, not convolutions
+        self.area, self.size = cut.sum(axis=(1, 2)), most.sum(axis=(1, 2))
         self.energy = (small ** 2 * cut[:, None]).sum(axis=(1, 2, 3))
         mean = (small * cut[:, None]).sum(axis=(2, 3)) / (self.area[:, None] + 1e-6)
         self.spread = (((small - mean[:, :, None, None]) ** 2) * cut[:, None]).sum(axis=(1, 2, 3)) / (
             self.area * channels + 1e-6)
 
 
-def _correlate(spectra: np.ndarray, conj_image: np.ndarray, side: int, t: int) -> np.ndarray:
-    """sum_u T(u) X(p + u) for every valid offset p, from F(T) and conj(F(X))."""
-    out = np.fft.irfft2(spectra * conj_image, s=(side, side))
-    # irfft2 of conj(F(X)) F(T) gives sum_u T(u) X(u - q): index -p mod side holds offset p
-    return np.roll(out[..., ::-1, ::-1], 1, axis=(-2, -1))[..., :side - t + 1, :side - t + 1]
+def _correlate(spectrum: np.ndarray, side: int, t: int) -> np.ndarray:
+    """sum_u T(u) X(p + u) for every offset p that keeps the template inside, from conj(F(T)) F(X)
+    (there p + u < side: no wrap-around)."""
+    return fft.irfft2(spectrum, s=(side, side))[..., :side - t + 1, :side - t + 1]
+
+
+def _spectrum(x: np.ndarray) -> np.ndarray:
+    return fft.rfft2(x).astype(np.complex64)
 
 
 def _scores(work: np.ndarray, weight: np.ndarray, templates: Templates, rows=None):
     """(mean squared error, score) of the cut-outs ``rows`` at every offset, over the pixels of
-    weight 1 only."""
+    weight 1 only. The squared error's three sums (the composite's energy under the cut-out, the
+    cross term, the cut-out's own energy over what is seen) are one correlation: their spectra add."""
     side, c, t = work.shape[-1], templates.channels, templates.t
     rows = slice(None) if rows is None else rows
     spectra = templates.spectra[rows]
-    f = lambda x: np.conj(np.fft.rfft2(x)).astype(np.complex64)  # noqa: E731
     area = templates.area[rows][:, None, None]
+    w = 1 if weight is None else weight
+    terms = [-2 * _spectrum(work * w), _spectrum((work ** 2).sum(0) * w)[None]]
     if weight is None:  # nothing explained yet: the cut-out's own sums
-        weight = 1
         energy, seen = templates.energy[rows][:, None, None], area
     else:
-        energy = _correlate(spectra[:, c + 1], f(weight)[None], side, t)
-        seen = _correlate(spectra[:, c], f(weight)[None], side, t)
-    cross = _correlate((spectra[:, :c] * f(work * weight)[None]).sum(1), 1, side, t)
-    local = _correlate(spectra[:, c], f((work ** 2).sum(0) * weight)[None], side, t)
-    mse = np.maximum(local - 2 * cross + energy, 0) / (seen * c + 1e-6)
-    mse[np.broadcast_to((seen < MIN_VISIBLE * area) | (area < MIN_AREA_SHARE * side * side), mse.shape)] = np.inf
+        energy, seen = 0, _correlate(spectra[:, c] * _spectrum(weight)[None], side, t)
+        terms.append(_spectrum(weight)[None])
+    terms = np.concatenate(terms)
+    squared = _correlate(np.einsum("nkij,kij->nij", spectra[:, :len(terms)], terms), side, t) + energy
+    mse = np.maximum(squared, 0) / (seen * c + 1e-6)
+    small = templates.size[rows][:, None, None] < MIN_AREA_SHARE * side * side
+    mse[np.broadcast_to((seen < MIN_VISIBLE * area) | small, mse.shape)] = np.inf
     return mse, mse / (templates.spread[rows][:, None, None] + SPREAD_FLOOR)
 
 
@@ -96,20 +109,48 @@ def _best(work, weight, groups, n):
     return score, error, place
 
 
+def _sides(side: int) -> range:
+    return range(round(SIDES[0] * side), round(SIDES[1] * side) + 1)
+
+
+def _coarse(gallery: GalleryArrays, side: int) -> list:
+    masks = gallery.cached("work_masks", lambda: downsample(gallery.masks[:, None], side)[:, 0])
+    return [gallery.cached(("templates", side, t), lambda t=t: Templates(gallery.work, masks, side, t)) for t in _sides(side)]
+
+
+def _fine_groups(gallery: GalleryArrays, coarse: list, shortlist: np.ndarray, coarse_sides: np.ndarray, side: int):
+    """[(templates, rows into them or None, positions into the shortlist)] at full size."""
+    full = gallery.size
+    if full == side:  # the coarse templates are the full-size ones: reuse their rows
+        reach = range(-FINE_REACH, FINE_REACH + 1)
+        groups = []
+        for templates in coarse:
+            near = np.flatnonzero(np.any([coarse_sides + d == templates.t for d in reach], axis=0))
+            if len(near):
+                groups.append((templates, shortlist[near], near))
+        return groups
+    factor, groups = full / side, []
+    for t in _sides(full):
+        near = np.flatnonzero(np.abs(coarse_sides * factor - t) <= FINE_REACH)
+        if len(near):
+            rows = shortlist[near]
+            groups.append((Templates(gallery.images[rows], gallery.masks[rows], full, t), None, near))
+    return groups
+
+
+def _footprint(groups, best: int, t: int) -> np.ndarray:
+    templates, rows, where = next(g for g in groups if g[0].t == t and best in g[2])
+    i = int(np.flatnonzero(where == best)[0])
+    return templates.footprint[i if rows is None else rows[i]]
+
+
 def fit_paste(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray) -> Fit:
     side, full = work.shape[-1], gallery.size
-    masks = gallery.cached("work_masks", lambda: downsample(gallery.masks[:, None], side)[:, 0])
-    coarse = [(gallery.cached(("templates", side, t), lambda t=t: Templates(gallery.work, masks, side, t, erode=False)), None,
-               np.arange(len(gallery))) for t in (round(s * side) for s in PASTE_SIDES)]
-    coarse_score, _, coarse_place = _best(work, None, coarse, len(gallery))
+    coarse = _coarse(gallery, side)
+    coarse_score, _, coarse_place = _best(work, None, [(t, None, np.arange(len(gallery))) for t in coarse], len(gallery))
     shortlist = np.argsort(coarse_score, kind="stable")[:SHORTLIST]
     target = np.asarray(composite, np.float32)
-    factor = full / side
-    groups = []
-    for t in range(round(PASTE_SIDES[0] * full) - 1, round(PASTE_SIDES[-1] * full) + 3, 2):
-        near = np.flatnonzero(np.abs(coarse_place[shortlist, 2] * factor - t) <= FINE_REACH)
-        if len(near):
-            groups.append((Templates(gallery.images[shortlist[near]], gallery.masks[shortlist[near]], full, t), None, near))
+    groups = _fine_groups(gallery, coarse, shortlist, coarse_place[shortlist, 2], side)
     weight = None
     found, picked = [], []
     score = np.full(len(shortlist), np.inf)
@@ -120,10 +161,8 @@ def fit_paste(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray) -
         if not np.isfinite(score[best]):
             break
         x, y, t = (int(v) for v in place[best])
-        templates = next(g[0] for g in groups if g[0].t == t)
-        cut = templates.cut[int(np.flatnonzero(next(g[2] for g in groups if g[0].t == t) == best)[0])]
         weight = np.ones((full, full), np.float32) if weight is None else weight
-        weight[y:y + t, x:x + t] *= 1 - ndimage.binary_dilation(cut > 0, iterations=1)
+        weight[y:y + t, x:x + t] *= 1 - _footprint(groups, best, t)
         picked.append(best)
         found.append(Found(int(shortlist[best]), whole_image_distance(float(error[best]), target.size),
                            (x, y, x + t, y + t), f"paste at {round(100 * t / full)}% scale"))

@@ -63,3 +63,36 @@ def test_the_gan_autoencoder_latent_finds_a_blends_sources():
     top = ranking(explain(gallery, composite.image), 3)
     assert {4, 11} <= set(top)
     assert model.reconstruct(images[:2]).shape == (2, 1, 32, 32)
+
+
+def test_small_pastes_are_found_at_their_exact_side(tiny_gallery):
+    """At 32 px a stamp is pasted 11-16 px wide: one pixel off in the side is 8% of its scale, so
+    every side is searched; each stamp is found with its own box."""
+    from retrieval.engine.composites.builders import cutout_mask, paste
+
+    small = GalleryArrays(tiny_gallery.ids, np.stack([np.clip(x, 0, 1) for x in _shrunk(tiny_gallery.images, 32)]), 1.0)
+    rows, placements = [2, 9, 17], [(1, 2, 13 / 32), (17, 3, 11 / 32), (8, 17, 15 / 32)]
+    stamps = [small.images[r] for r in rows]
+    composite = paste(stamps, [cutout_mask(x, 1.0) for x in stamps], placements, ("noise", 3))
+    explanation = explain(small, composite.image)
+    assert explanation.hypothesis == "paste"
+    boxes = {f.row: f.box for f in explanation.fits["paste"].found}
+    for row, (x, y, scale) in zip(rows, placements, strict=True):
+        side = round(scale * 32)
+        assert boxes.get(row) == (x, y, x + side, y + side), (row, boxes)
+
+
+def test_a_thirds_collage_fits_exactly_at_full_size(tiny_gallery):
+    from retrieval.engine.composites.builders import collage
+
+    composite = collage([tiny_gallery.images[r] for r in (1, 6, 11)], "thirds")
+    explanation = explain(tiny_gallery, composite.image)
+    assert explanation.hypothesis == "collage" and "paste" not in explanation.fits
+    assert explanation.fits["collage"].error < 1e-8
+    assert set(ranking(explanation, 3)) == {1, 6, 11}
+
+
+def _shrunk(images: np.ndarray, side: int) -> list[np.ndarray]:
+    from retrieval.engine.composites.builders import resize
+
+    return [resize(x, side, side) for x in images]
