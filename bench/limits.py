@@ -40,13 +40,19 @@ def descriptor_macs(descriptor) -> int:
     def linear(module, inputs, output):
         macs.append(output.numel() * module.in_features)
 
-    # The network that serves (batch norm folded into the convolutions: the same multiply-adds).
-    served = descriptor.serving_features() if hasattr(descriptor, "serving_features") else descriptor.net
+    # The network that serves, batch norm folded (the same multiply-adds), run eagerly: the
+    # frozen TorchScript graph it serves with has no module hooks to count with.
+    from retrieval.engine.descriptors.cnn import pooled_features
+    from retrieval.engine.nets.inference import InferenceFeatures
+
+    served = InferenceFeatures(descriptor.net, script=False)
     hooks = [m.register_forward_hook(conv if isinstance(m, torch.nn.Conv2d) else linear)
              for m in served.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    first = next(m for m in served.modules() if isinstance(m, torch.nn.Conv2d))
     try:
         size = descriptor.input_size
-        descriptor.describe_arrays(np.zeros((1, size, size), np.uint8))
+        with torch.inference_mode():
+            pooled_features(descriptor.net, torch.zeros(1, first.in_channels, size, size), served)
     finally:
         for hook in hooks:
             hook.remove()
