@@ -2,8 +2,9 @@
 
 Each step takes 2k x 2k crops of the textures' training regions (never the test region);
 the generator expands each crop's central k x k patch back to 2k x 2k, against a PatchGAN,
-with the vanilla GAN loss + L1 (weight 100) + style (Gram matrices, weight 1); Adam 2e-4,
-beta1 0.5. Streams a grid of patches, their expansions and the real 2k crops as samples.
+with the vanilla GAN loss + L1 (weight 100) + style (Gram matrices; the paper's weight 1, here
+0.002 for EfficientNet-Lite's larger Gram matrices); Adam beta1 0.5 (5e-4, the paper 2e-4).
+Streams a grid of patches, their expansions and the real 2k crops as samples.
 """
 
 import math
