@@ -23,6 +23,10 @@ class ChannelAttention(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.score = nn.Conv2d(channels, channels, 1)
+        # start as the identity (every weight 1): a random start rescales the frozen features
+        # arbitrarily per image before the hash layers have learned anything
+        nn.init.zeros_(self.score.weight)
+        nn.init.zeros_(self.score.bias)
 
     def weights(self, x: torch.Tensor) -> torch.Tensor:
         """[N, C, H, W] -> [N, C, 1, 1] positive weights with mean 1 over the channels."""

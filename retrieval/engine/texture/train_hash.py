@@ -49,13 +49,14 @@ class HashTrainConfig(TrainConfig):
     attention: bool = field(default=True, metadata=option("channel-wise attention on the TSN activations"))
     augment: bool = field(default=True, metadata=option("add TSN-generated patches to the training data"))
     bits: str = field(default="32,64,128,256", metadata=option("code lengths, comma-separated (one hash layer each)"))
-    epochs: int = field(default=4, metadata=option("passes over the training pool"))
+    epochs: int = field(default=10, metadata=option("passes over the training pool"))
     batch_size: int = field(default=64, metadata=option("crops per optimisation step"))
-    lr: float = field(default=2e-3, metadata=option("peak Adam learning rate (one-cycle)", title="learning rate"))
+    lr: float = field(default=5e-4, metadata=option("peak Adam learning rate (one-cycle)", title="learning rate"))
     per_class: int = field(default=16, metadata=option("training-region crops per texture"))
     augment_per_class: int = field(default=8, metadata=option("TSN-generated patches per texture", advanced=True))
     eta: float = field(default=dsdh.ETA, metadata=option("DSDH quantisation weight", advanced=True))
-    mu: float = field(default=dsdh.MU, metadata=option("DSDH classifier weight", advanced=True))
+    mu: float = field(default=dsdh.MU_SCALED, metadata=option(
+        "DSDH classifier weight (the authors' 1 leaves B = sign(U): see engine.texture.dsdh)", advanced=True))
     nu: float = field(default=dsdh.NU, metadata=option("DSDH ridge weight", advanced=True))
     fresh_crops: bool = field(default=True, metadata=option(
         "redraw every sample's crop from its training region each epoch (its class and code stay)"))
@@ -168,8 +169,9 @@ def train_hash(config: HashTrainConfig, context: TrainContext, callback: Trainin
             loss = 0.0
             for b, u in outputs.items():
                 U[b][batch] = u.detach()
+                # each term grows with the code length: per bit, the longest head would steer the shared trunk
                 loss = loss + (dsdh.dsdh_u_loss(u, U[b], S, B[b][batch], config.eta) if config.loss == "dsdh"
-                               else dsdh.dpsh_loss(u, U[b], S, config.dpsh_lambda))
+                               else dsdh.dpsh_loss(u, U[b], S, config.dpsh_lambda)) / b
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

@@ -47,22 +47,22 @@ class TSNGenerator(nn.Module):
         self.dec0, self.dec1, self.dec2 = _up(4 * c, 2 * c), _up(2 * c, c), _up(c, c)
         self.out = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(c, 3, 7), nn.Tanh())
 
-    def _run(self, x):
+    def _activations(self, x):
         e0 = self.enc0(x)
         e1 = self.enc1(e0)
         e2 = self.enc2(e1)
         r = self.res(e2)
         d0 = self.dec0(r)
-        d1 = self.dec1(d0)
-        return (e0, e1, e2, r, d0, d1), self.out(self.dec2(d1))
+        return e0, e1, e2, r, d0, self.dec1(d0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[N, 3, k, k] in [-1, 1] -> [N, 3, 2k, 2k] in [-1, 1]."""
-        return self._run(x)[1]
+        return self.out(self.dec2(self._activations(x)[-1]))
 
     def features(self, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(encoder, decoder) activation pairs of matching size, finest first."""
-        (e0, e1, e2, r, d0, d1), _ = self._run(x)
+        """(encoder, decoder) activation pairs of matching size, finest first (the 2k x 2k
+        layers are skipped: the hashing network does not read them, and they cost most)."""
+        e0, e1, e2, r, d0, d1 = self._activations(x)
         return [(e0, d1), (e1, d0), (e2, r)]
 
     @property

@@ -72,3 +72,25 @@ def test_likelihood_prefers_codes_that_agree_with_the_similarities():
     bad = good[[0, 2, 1, 3]]
     assert dsdh.pairwise_likelihood(good, good, S) < dsdh.pairwise_likelihood(bad, bad, S)
     assert dsdh.dpsh_loss(good, good, S) < dsdh.dpsh_loss(bad, bad, S)
+
+
+def test_channel_attention_starts_as_the_identity():
+    x = torch.randn(2, 6, 4, 4)
+    assert torch.allclose(ChannelAttention(6)(x), x)
+
+
+def test_scaled_classifier_weight_keeps_b_on_the_class_codes():
+    """With the authors' mu = 1, eta's pull makes B = sign(U); with MU_SCALED the classifier
+    term steers B, so codes that start as one code per class stay separable by class however U errs."""
+    n, bits, classes = 40, 16, 4
+    g = torch.Generator().manual_seed(1)
+    labels = torch.arange(n) % classes
+    codes = torch.randint(0, 2, (classes, bits), generator=g).float() * 2 - 1
+    B, Y = codes[labels], F.one_hot(labels, classes).float()
+    U = torch.tanh(torch.randn(n, bits, generator=g))  # network outputs unrelated to the classes
+    W = dsdh.w_step(B, Y, mu=dsdh.MU_SCALED)
+    new_b = dsdh.b_step(B, U, Y, W, mu=dsdh.MU_SCALED)
+    assert ((new_b @ dsdh.w_step(new_b, Y, mu=dsdh.MU_SCALED)).argmax(1) == labels).all()
+    assert not torch.equal(new_b, torch.where(U >= 0, 1.0, -1.0))
+    W = dsdh.w_step(B, Y, mu=dsdh.MU)
+    assert torch.equal(dsdh.b_step(B, U, Y, W, mu=dsdh.MU), torch.where(U >= 0, 1.0, -1.0))
