@@ -30,3 +30,26 @@ def test_warm_runtime_without_an_index_logs_and_carries_on(settings, tmp_path, c
     finally:
         torch.set_num_threads(threads)
         reset_runtime()
+
+
+def test_start_up_objects_are_frozen_for_the_cycle_collector_and_new_cycles_still_collected():
+    import gc
+    import weakref
+
+    from portal.startup import freeze_long_lived_objects
+
+    try:
+        freeze_long_lived_objects()
+        assert gc.get_freeze_count() > 1000
+
+        class Node:
+            pass
+
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle made after the freeze, like a request's form
+        gone = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
