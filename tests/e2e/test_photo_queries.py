@@ -68,7 +68,9 @@ class PhotoQueriesInBrowser(GalleryPageInBrowser):
 
     def test_a_coloured_item_on_a_coloured_background_finds_its_class(self):
         page = self.open_live("/")
-        expect(page.locator('input[name="descriptor"][value="photo"]')).to_be_checked()  # the default once indexed
+        # Standard is the default (the photo checkpoint loses 0.0055 clean P@5); photo is a click away.
+        expect(page.locator('input[name="descriptor"][value="standard"]')).to_be_checked()
+        page.get_by_label("Photo (trained on shop-like photos)").check()
         page.locator("#id_k").fill("5")
         page.set_input_files("#id_image", self.photo_file(TROUSER, "solid", seed=3))
         cards = page.locator("#result-grid .result-card")
