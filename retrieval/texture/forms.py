@@ -6,10 +6,11 @@ from django import forms
 
 from retrieval.core.forms import DEFAULT_K, ImageSearchForm
 from retrieval.core.links import example_bytes
+from retrieval.engine.errors import NotReady
 from retrieval.engine.texture.serving import InvalidBox, parse_box
-from retrieval.models import Gallery, GalleryImage
+from retrieval.models import GalleryImage
 
-from .services import SLUG
+from .services import SLUG, texture_gallery
 
 BITS = (32, 64, 128, 256)
 BITS_CHOICES = [(str(b), f"{b} bits") for b in BITS]
@@ -41,11 +42,10 @@ class TextureQueryForm(ImageSearchForm):
 
     def clean_gallery(self):
         # Only the texture gallery holds codes: a link from another gallery's image searches it too.
-        gallery = Gallery.objects.filter(slug=SLUG).first()
-        if gallery is None:
-            raise forms.ValidationError("The texture gallery is not imported yet: run `make setup` "
-                                        "(or `manage.py import_textures`).")
-        return gallery
+        try:
+            return texture_gallery()
+        except NotReady as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_box(self):
         text = (self.cleaned_data.get("box") or "").strip()

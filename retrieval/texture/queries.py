@@ -13,10 +13,10 @@ from PIL import Image, ImageDraw
 
 from retrieval.core.presenters import png_data_url
 from retrieval.core.results import ResultItem, explain_hits
+from retrieval.engine.errors import EngineError
 from retrieval.engine.images import decode_image
 from retrieval.engine.index import SearchHits
 from retrieval.engine.texture import serving
-from retrieval.engine.texture.metrics import average_precision, pr_curve
 
 from . import services
 from .presenters import bit_strip
@@ -87,14 +87,15 @@ def texture_query(cleaned: dict) -> tuple[TextureOutcome, Iterator[TextureHit]]:
     model, indexes = services.hasher(), services.texture_indexes()
     bits = cleaned["bits"]
     if bits not in indexes.by_bits:
-        raise serving.InvalidBox(f"The serving checkpoint has no {bits}-bit codes: choose one of "
+        raise EngineError(f"The serving checkpoint has no {bits}-bit codes: choose one of "
                                  f"{', '.join(map(str, indexes.by_bits))}.")
     index = indexes.index(bits)
-    packed = serving.code_patch(model, patch)[bits]
+    packed = model.codes(patch[None])[bits]
     code = serving.bits_of(packed, bits)
     hits = index.search(packed, cleaned["k"])
     example = cleaned.get("example")
-    pr, ap, relevant = _labelled_curve(index, packed, example, indexes) if example is not None else (None, None, 0)
+    pr, ap, relevant = (serving.labelled_curve(index, packed, example.label, indexes.positions.get(example.pk))
+                        if example is not None else (None, None, 0))
     tsn = services.generator()
     outcome = TextureOutcome(
         gallery=indexes.gallery, bits=bits, k=cleaned["k"], box=box, image_size=(width, height),
@@ -118,20 +119,6 @@ def _with_codes(items, index, positions: dict[int, int], query_code: np.ndarray)
     for item in items:
         code = serving.bits_of(index.codes[positions[item.image.pk]], index.bits)
         yield TextureHit(item, code, code == query_code)
-
-
-def _labelled_curve(index, packed, example, indexes) -> tuple[dict, float, int]:
-    """Precision and recall at every Hamming radius, and the average precision, of the query
-    over the whole gallery; the example itself is left out (it would be a free hit)."""
-    distances = serving.distances_to_all(index, packed)
-    keep = np.ones(len(index), bool)
-    own = indexes.positions.get(example.pk)
-    if own is not None:
-        keep[own] = False
-    distances, labels = distances[keep], index.labels[keep]
-    relevant = labels == example.label
-    order = np.argsort(distances, kind="stable")
-    return pr_curve(distances, relevant, index.bits), round(average_precision(relevant[order]), 4), int(relevant.sum())
 
 
 def _shown(array: np.ndarray) -> Image.Image:

@@ -66,7 +66,7 @@ def generator():
 
 
 def texture_gallery() -> Gallery:
-    gallery = Gallery.objects.filter(slug=SLUG).first()
+    gallery = Gallery.default(SLUG)
     if gallery is None:
         raise NotReady("The texture gallery is not imported yet: run `make setup` (or `manage.py import_textures`).")
     return gallery
@@ -97,22 +97,25 @@ def texture_indexes() -> TextureIndexes:
     """The serving indexes, loaded or built once; NotReady while a background build runs."""
     gallery, model = texture_gallery(), hasher()
     stamp = fingerprint(gallery)
-    current = _current.get(SLUG)
-    if current and current.checkpoint_id == model.checkpoint_id and current.fingerprint == stamp:
-        return current
+    if _fresh(model, stamp):
+        return _current[SLUG]
     status = _building.get(model.checkpoint_id)
     if status is not None:
-        raise NotReady(f"The texture index is being built ({status['done']} of {status['total']} textures coded): "
-                       "try again in a few seconds.")
+        raise NotReady(f"{building_message(status)}: try again in a few seconds.")
     with _build_lock:
-        current = _current.get(SLUG)
-        if not (current and current.checkpoint_id == model.checkpoint_id and current.fingerprint == stamp):
-            current = _current[SLUG] = _load_or_build(gallery, model, stamp)
-    return current
+        if not _fresh(model, stamp):
+            _current[SLUG] = _load_or_build(gallery, model, stamp)
+    return _current[SLUG]
 
 
-def _load_or_build(gallery: Gallery, model: Hasher, stamp: str, progress=None) -> TextureIndexes:
-    by_bits = serving.load_indexes(index_folder(), SLUG, model, stamp)
+def _fresh(model: Hasher, stamp: str) -> bool:
+    """The loaded indexes are the checkpoint's and the gallery's as it is now."""
+    current = _current.get(SLUG)
+    return current is not None and current.checkpoint_id == model.checkpoint_id and current.fingerprint == stamp
+
+
+def _load_or_build(gallery: Gallery, model: Hasher, stamp: str, progress=None, loaded=None) -> TextureIndexes:
+    by_bits = loaded or serving.load_indexes(index_folder(), SLUG, model, stamp)
     if by_bits is None:
         by_bits = build(gallery, model, stamp, progress)
     ids = next(iter(by_bits.values())).ids
@@ -144,6 +147,10 @@ def building() -> dict | None:
     return next(iter(_building.values()), None)
 
 
+def building_message(status: dict) -> str:
+    return f"The texture index is being built ({status['done']} of {status['total']} textures coded)"
+
+
 def build_in_background() -> threading.Thread | None:
     """At server start-up: build the indexes in a thread of their own when they are missing
     (queries meanwhile are told how far it got); None when there is nothing to build."""
@@ -153,8 +160,10 @@ def build_in_background() -> threading.Thread | None:
         log.warning("texture search not ready: %s", error)
         return None
     stamp = fingerprint(gallery)
-    if serving.load_indexes(index_folder(), SLUG, model, stamp) is not None:
-        texture_indexes()
+    loaded = serving.load_indexes(index_folder(), SLUG, model, stamp)
+    if loaded is not None:  # up to date: serve what was just read rather than read it again
+        with _build_lock:
+            _current[SLUG] = _load_or_build(gallery, model, stamp, loaded=loaded)
         return None
     status = _building.setdefault(model.checkpoint_id, {"done": 0, "total": gallery.images.count()})
 

@@ -69,7 +69,7 @@ def page_context(form) -> dict:
 
 def examples() -> list:
     """One gallery texture per class (its first crop), to pick from."""
-    gallery = Gallery.objects.filter(slug=services.SLUG).first()
+    gallery = Gallery.default(services.SLUG)
     if gallery is None:
         return []
     firsts = gallery.images.values("label").annotate(first=Min("id")).values_list("first", flat=True)
@@ -85,8 +85,7 @@ def index_note() -> str:
         return str(error)
     status = services.building()
     if status is not None:
-        return (f"The texture index is being built ({status['done']} of {status['total']} textures coded): "
-                "searches work in a few seconds.")
+        return f"{services.building_message(status)}: searches work in a few seconds."
     return ""
 
 

@@ -15,8 +15,9 @@ import torch
 from PIL import Image
 
 from ..errors import EngineError, InvalidImage
-from .binary import BinaryIndex, hamming, pack, unpack
+from .binary import BinaryIndex, hamming, unpack
 from .codes import Hasher
+from .metrics import average_precision, pr_curve
 from .regions import CROP
 from .tsn import to_uint8, to_unit
 
@@ -129,11 +130,19 @@ def load_indexes(folder: Path | str, slug: str, hasher: Hasher, fingerprint: str
     return indexes
 
 
-def code_patch(hasher: Hasher, patch: np.ndarray) -> dict[int, np.ndarray]:
-    """One patch -> {bits: packed uint8 [1, bits / 8]}."""
-    return {b: pack(s) for b, s in hasher.signs(patch[None]).items()}
-
-
 def distances_to_all(index: BinaryIndex, packed: np.ndarray) -> np.ndarray:
     """Hamming distance of one packed query to every gallery code, in the index's order."""
     return hamming(np.atleast_2d(packed), index.codes)[0]
+
+
+def labelled_curve(index: BinaryIndex, packed: np.ndarray, label: int, leave_out: int | None = None) -> tuple[dict, float, int]:
+    """Precision and recall at every Hamming radius, the average precision and the number of
+    relevant codes, of one query of class ``label`` over the whole index; the row ``leave_out``
+    (the query itself, when it is a gallery texture: a free hit) is left out."""
+    distances = distances_to_all(index, packed)
+    keep = np.ones(len(index), bool)
+    if leave_out is not None:
+        keep[leave_out] = False
+    distances, relevant = distances[keep], index.labels[keep] == label
+    order = np.argsort(distances, kind="stable")
+    return pr_curve(distances, relevant, index.bits), round(average_precision(relevant[order]), 4), int(relevant.sum())
