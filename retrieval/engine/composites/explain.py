@@ -80,11 +80,11 @@ def _squeezed(gallery: GalleryArrays, width: int, height: int) -> np.ndarray:
         [resize(x, width, height) for x in gallery.work]).reshape(len(gallery), -1))
 
 
-def _refined(gallery: GalleryArrays, composite: np.ndarray, errors: np.ndarray, box, scale: float):
+def _refined(gallery: GalleryArrays, composite: np.ndarray, errors: np.ndarray, box):
     """The part's best few candidates at the working resolution compared again at full size, where
     the builders squeezed them (a third's edge falls between working pixels: there the fit is
     exact only at full size). Returns (row, mean squared error) of the best."""
-    x0, y0, x1, y1 = (round(v * scale) for v in box)
+    x0, y0, x1, y1 = box
     part = composite[:, y0:y1, x0:x1]
     rows = np.argsort(errors, kind="stable")[:REFINE]
     full = [float(((resize(gallery.images[r], x1 - x0, y1 - y0) - part) ** 2).mean()) for r in rows]
@@ -97,12 +97,12 @@ def fit_collage(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray)
     best = None
     for layout in LAYOUTS:
         parts, total = [], 0.0
-        for i, box in enumerate(part_boxes(layout, side)):
-            x0, y0, x1, y1 = box
+        full_boxes = part_boxes(layout, gallery.size)
+        for i, (x0, y0, x1, y1) in enumerate(part_boxes(layout, side)):
             candidates = _squeezed(gallery, x1 - x0, y1 - y0)
             errors = ((candidates - work[:, y0:y1, x0:x1].reshape(-1)) ** 2).mean(axis=1)
-            full_box = tuple(part_boxes(layout, gallery.size)[i])
-            row, error = _refined(gallery, composite, errors, full_box, 1.0) if scale != 1 else (
+            full_box = tuple(full_boxes[i])
+            row, error = _refined(gallery, composite, errors, full_box) if scale != 1 else (
                 int(np.argmin(errors)), float(errors.min()))
             parts.append((errors, i, full_box, row, error))
             total += error * (full_box[2] - full_box[0]) * (full_box[3] - full_box[1])
