@@ -2,8 +2,9 @@
 group and keeps its database row current, so that late joiners get the history so far.
 
 Live step events go out at most ``SEND_EVERY_S`` apart, each carrying every loss point
-since the previous one; the row is rewritten at most ``SAVE_EVERY_S`` apart, at every epoch
-end and at the end. Only the row's progress columns are written (``update``, never
+since the previous one. The row is rewritten just before each of them, at every epoch end and
+at the end: a late joiner subscribes first and then reads the row, so the row must already
+hold every point that was sent before it subscribed, or those points are lost to it. Only the row's progress columns are written (``update``, never
 ``save``), so a cancel request written meanwhile by a request is never overwritten.
 
 Every trainer evaluates on held-out data after an epoch's last step and before
@@ -24,8 +25,8 @@ from retrieval.models import TrainingRun
 from retrieval.training.events import send_run_event
 from retrieval.training.presenters import public_path, sample_grid_data_url, without_paths
 
-SEND_EVERY_S = 0.1
-SAVE_EVERY_S = 1.0
+SEND_EVERY_S = 0.25  # four curve updates a second, each one row update
+SAVE_EVERY_S = 1.0  # the re-indexing progress
 POLL_CANCEL_EVERY_S = 0.25
 CURVE_POINTS = 2000
 _cancelled_here: set[int] = set()  # runs cancelled by a request in this process: no need to wait for a poll
@@ -91,8 +92,6 @@ class ChannelsProgress(TrainingCallback):
         now = self.clock()
         if now - self._sent >= SEND_EVERY_S or info.step == info.total_steps:
             self._flush_steps()
-        if now - self._saved >= SAVE_EVERY_S:
-            self._save()
         if info.epochs and info.step * info.epochs % info.total_steps == 0:  # the epoch's last step
             self._evaluating(now, evals_left)
 
@@ -154,6 +153,7 @@ class ChannelsProgress(TrainingCallback):
 
     def _flush_steps(self) -> None:
         if self.pending:
+            self._save()  # before the send: see the module's docstring
             self._send({"kind": "step", **self.progress, "points": self.pending})
             self.pending = []
         self._sent = self.clock()
