@@ -23,7 +23,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # are then prepared beside the server, their pages saying so meanwhile (var/setup-demo.log).
 run: prepare
 	$(PY) manage.py setup_demo --search-only
-	$(PY) manage.py setup_demo > var/setup-demo.log 2>&1 & $(MAKE) --no-print-directory serve
+	$(PY) manage.py setup_demo --after http://$(HOST):$(PORT)/api/galleries/ > var/setup-demo.log 2>&1 & \
+		$(MAKE) --no-print-directory serve
 
 setup: prepare
 	$(PY) manage.py setup_demo

@@ -42,9 +42,10 @@ def current() -> dict | None:
 
 
 def preparing(slug: str) -> bool:
-    """A running set-up has not finished this gallery yet (its rows or indexes may be partial)."""
+    """Another process's running set-up has not finished this gallery yet (its rows or indexes
+    may be partial); the set-up itself goes on reading what it is preparing."""
     state = current()
-    return state is not None and slug in state.get("pending", ())
+    return state is not None and state["pid"] != os.getpid() and slug in state.get("pending", ())
 
 
 def not_ready_message(what: str) -> str:

@@ -16,15 +16,31 @@ def var_dir(settings, tmp_path):
     return tmp_path
 
 
-def test_a_running_set_up_names_its_step_and_its_pending_galleries(var_dir):
+@pytest.fixture
+def other_process():
+    """A live process to own the state file: a server reads the set-up of another process."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield sleeper.pid
+    sleeper.kill()
+    sleeper.wait()
+
+
+def owned_by(var_dir, pid: int) -> None:
+    path = var_dir / "setup-demo.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": pid}))
+
+
+def test_a_running_set_up_names_its_step_and_its_pending_galleries(var_dir, other_process):
     assert setup_state.current() is None and not setup_state.preparing("textures")
     setup_state.record_step("importing and indexing the colour stamps", ["tuxpaint-stamps", "textures"])
+    assert not setup_state.preparing("textures")  # the set-up itself reads what it prepares
+    owned_by(var_dir, other_process)
     assert setup_state.preparing("tuxpaint-stamps") and setup_state.preparing("textures")
     assert not setup_state.preparing("fashion-mnist")
     message = setup_state.not_ready_message("The texture gallery")
     assert "being prepared in the background" in message and "colour stamps" in message and "make setup" not in message
     started = setup_state.current()["started"]
-    setup_state.record_step("importing and coding the textures", ["textures"])
+    setup_state.record_step("importing and coding the textures", ["textures"])  # as the set-up process would
     assert setup_state.current()["started"] == started  # one set-up, its first start
     assert not setup_state.preparing("tuxpaint-stamps") and setup_state.preparing("textures")
     setup_state.finished()
@@ -41,13 +57,14 @@ def test_the_file_of_a_killed_set_up_reads_as_none(var_dir):
 
 
 @pytest.mark.django_db
-def test_pages_of_a_gallery_being_prepared_say_so(var_dir):
+def test_pages_of_a_gallery_being_prepared_say_so(var_dir, other_process):
     from retrieval.composites.services import composite_gallery
     from retrieval.lab.queries import gallery_lab_indexes
     from retrieval.models import Gallery
     from retrieval.texture.services import texture_gallery
 
     setup_state.record_step("importing and indexing the colour stamps", ["tuxpaint-stamps", "textures"])
+    owned_by(var_dir, other_process)
     stamps = Gallery(slug="tuxpaint-stamps", name="Tux Paint stamps")
     for call in (texture_gallery, lambda: composite_gallery("tuxpaint-stamps"), lambda: gallery_lab_indexes(stamps)):
         with pytest.raises(NotReady, match="being prepared in the background"):
