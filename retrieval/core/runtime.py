@@ -236,6 +236,8 @@ def _warm() -> None:
     pair.index.search(pair.descriptor.describe_arrays(blank), 1, "cosine")
     for kind in query_kinds():
         if kind.warm is not None:
+            began = time.perf_counter()
             kind.warm(pair)
+            log.info("warmed the %s query kind in %.1f s", kind.name, time.perf_counter() - began)
     log.info("engine ready in %.1f s: %s (%d items, checkpoint %s) on %s, faiss gpu=%s", time.perf_counter() - started,
              slug, len(pair.index), pair.checkpoint_id, engine().device, engine().faiss_gpu)

@@ -19,7 +19,7 @@ from django.conf import settings
 from retrieval.core.runtime import engine, index_path, load_while_unchanged, serving_pair
 from retrieval.engine.data import fashion_mnist
 from retrieval.engine.errors import EngineError, NotReady
-from retrieval.engine.fileio import file_digest
+from retrieval.engine.fileio import atomic_write_json, file_digest
 from retrieval.engine.photo.normalise import PhotoView
 from retrieval.engine.photo.unsure import Calibration, Unsure, calibrate, judge
 from retrieval.engine.runtime import SearchPair
@@ -93,9 +93,7 @@ def unsure_calibration(pair: SearchPair, metric: str) -> Calibration:
     stored = json.loads(path.read_text()) if path.is_file() else {}
     if metric not in stored:
         stored[metric] = measure_calibration(pair, metric).to_dict()
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored, indent=2))
-        tmp.replace(path)
+        atomic_write_json(path, stored)
     entry = stored[metric]
     return Calibration(metric=entry["metric"], threshold=entry["threshold"], quantile=entry["quantile"],
                        queries=entry["queries"])
