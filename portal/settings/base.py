@@ -133,6 +133,9 @@ DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"]) if os.envi
 }}
 # Request threads are reused (portal.threads): each keeps its connection between requests.
 DATABASES["default"].update(CONN_MAX_AGE=600, CONN_HEALTH_CHECKS=True)
+# Small HTTP requests served at once per process, the others waiting their turn (portal.threads);
+# 0: no limit. Two: one in Python, one in torch or FAISS, on this 2-core machine.
+REQUEST_SLOTS = int(os.environ.get("PORTAL_REQUEST_SLOTS", 2))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CHANNEL_LAYERS = {"default": (

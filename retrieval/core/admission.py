@@ -19,7 +19,9 @@ import ctypes.util
 import gc
 import logging
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 
@@ -150,6 +152,19 @@ class QuietTrimmer:
 
 # --- the decode gate ---------------------------------------------------------------------
 
+# The server lends each small request one of a few request slots (``portal.threads``), so that
+# requests are served in turn rather than all at once. A request that turns out to carry a
+# heavy image (few bytes can hold 36 megapixels) gives its slot back before it enters the heavy
+# lane: heavy images never hold up the small searches queued behind them.
+request_slot: ContextVar[Callable[[], None] | None] = ContextVar("request_slot", default=None)
+
+
+def give_back_request_slot() -> None:
+    release = request_slot.get()
+    if release is not None:
+        release()
+
+
 class DecodeGate:
     """``gate(pixels, byte_size)``: the lane an image of that size decodes in."""
 
@@ -158,6 +173,8 @@ class DecodeGate:
 
     def __call__(self, pixels: int, byte_size: int):
         heavy = pixels > self.heavy_pixels or byte_size > self.heavy_bytes
+        if heavy:
+            give_back_request_slot()
         return (self.heavy if heavy else self.light).admit()
 
 

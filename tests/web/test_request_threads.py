@@ -63,3 +63,62 @@ async def _async_eventually(check, timeout_s: float = 5.0) -> None:
     while not check() and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
     assert check()
+
+
+class SlotProbe(PooledThreadsASGIHandler):
+    """The handler's slot logic around a stand-in for Django: each request holds for a while
+    (giving its slot back first when its path says it carries a heavy image)."""
+
+    def __init__(self, slots: int):
+        super().__init__(ExecutorPool(idle=2), slots=slots)
+        self.active = self.peak = 0
+
+    async def handle(self, scope, receive, send):
+        import asyncio
+
+        from retrieval.core.admission import give_back_request_slot
+
+        if scope["path"] == "/heavy/":
+            give_back_request_slot()  # as the decode gate does for a heavy image
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        await asyncio.sleep(0.2)
+        self.active -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def _concurrently(handler, requests):
+    import asyncio
+
+    async def one(path, size):
+        headers = [(b"host", b"127.0.0.1"), (b"content-length", str(size).encode())]
+        body = b"x" * size if size < 1024 else b""
+        return await HttpCommunicator(handler, "POST", path, body=body, headers=headers).get_response(timeout=10)
+
+    return await asyncio.gather(*(one(path, size) for path, size in requests))
+
+
+async def test_small_requests_take_turns_in_the_slots():
+    handler = SlotProbe(slots=2)
+    responses = await _concurrently(handler, [("/small/", 10)] * 6)
+    assert [r["status"] for r in responses] == [200] * 6 and handler.peak == 2
+
+
+async def test_large_bodies_and_heavy_images_do_not_hold_a_slot():
+    handler = SlotProbe(slots=1)
+    large = handler.small_bytes + 1  # declared only: the stand-in never reads the body
+    await _concurrently(handler, [("/small/", 10), ("/large/", large), ("/large/", large)])
+    assert handler.peak == 3  # the large ones did not wait for the one slot
+    handler.peak = 0
+    await _concurrently(handler, [("/heavy/", 10)] * 3)
+    assert handler.peak == 3  # each gave its slot back: none waited behind another
+    handler.peak = 0
+    await _concurrently(handler, [("/small/", 10)] * 2)
+    assert handler.peak == 1  # still one slot: given back early, then at the end, it counted once
+
+
+async def test_no_slots_means_no_limit():
+    handler = SlotProbe(slots=0)
+    await _concurrently(handler, [("/small/", 10)] * 4)
+    assert handler.peak == 4
