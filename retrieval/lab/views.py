@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Min
 from django.template.loader import render_to_string
 
+from retrieval.core.setup_state import not_ready_message, preparing
 from retrieval.core.streams import QueryStream
 from retrieval.engine.images import decode_image
 from retrieval.models import Gallery
@@ -42,7 +43,8 @@ def results(form, outcome: LabOutcome | None, example) -> dict:
 
 def page_context(form) -> dict:
     gallery = _chosen_gallery(form)
-    return {"examples": lab_examples(gallery) if gallery else [],
+    note = not_ready_message(f"The gallery {gallery.name}") if gallery and preparing(gallery.slug) else ""
+    return {"examples": lab_examples(gallery) if gallery else [], "gallery_note": note,
             "map_descriptors": [(name, TITLES[name]) for name in COLUMNS],
             "max_upload_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024)}
 

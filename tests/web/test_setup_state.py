@@ -69,3 +69,16 @@ def test_pages_of_a_gallery_being_prepared_say_so(var_dir, other_process):
     for call in (texture_gallery, lambda: composite_gallery("tuxpaint-stamps"), lambda: gallery_lab_indexes(stamps)):
         with pytest.raises(NotReady, match="being prepared in the background"):
             call()
+
+
+@pytest.mark.django_db
+def test_the_lab_page_says_so_before_any_query(client, var_dir, other_process):
+    from retrieval.models import Gallery
+
+    Gallery.objects.get_or_create(slug="tuxpaint-stamps", defaults={"name": "Tux Paint stamps"})
+    setup_state.record_step("importing and indexing the colour stamps", ["tuxpaint-stamps", "textures"])
+    owned_by(var_dir, other_process)
+    page = client.get("/lab/?gallery=tuxpaint-stamps").content.decode()
+    assert 'id="lab-not-ready"' in page and "being prepared in the background" in page
+    setup_state.finished()
+    assert 'id="lab-not-ready"' not in client.get("/lab/?gallery=tuxpaint-stamps").content.decode()
