@@ -20,8 +20,8 @@ from django.db.models import Count, Max, Min
 from PIL import Image
 
 from retrieval.core.results import open_gallery_image
-from retrieval.core.setup_state import not_ready_message, preparing
 from retrieval.core.runtime import load_while_unchanged
+from retrieval.core.setup_state import not_ready_message, preparing
 from retrieval.engine.errors import NotReady
 from retrieval.engine.texture import serving
 from retrieval.engine.texture.binary import BinaryIndex

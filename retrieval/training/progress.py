@@ -4,8 +4,9 @@ group and keeps its database row current, so that late joiners get the history s
 Live step events go out at most ``SEND_EVERY_S`` apart, each carrying every loss point
 since the previous one. The row is rewritten just before each of them, at every epoch end and
 at the end: a late joiner subscribes first and then reads the row, so the row must already
-hold every point that was sent before it subscribed, or those points are lost to it. Only the row's progress columns are written (``update``, never
-``save``), so a cancel request written meanwhile by a request is never overwritten.
+hold every point that was sent before it subscribed, or those points are lost to it. Only
+the row's progress columns are written (``update``, never ``save``), so a cancel request
+written meanwhile by a request is never overwritten.
 
 Every trainer evaluates on held-out data after an epoch's last step and before
 ``on_epoch_end``, a pause with no steps. The reporter names it: ``progress["phase"]`` is
