@@ -90,13 +90,29 @@ def unsure_calibration(pair: SearchPair, metric: str) -> Calibration:
     """The pair's calibration for ``metric``: measured once on the clean Fashion-MNIST test
     queries and kept beside its index (``<index>.unsure.json``)."""
     path = Path(pair.index_path).with_suffix(".unsure.json")
-    stored = json.loads(path.read_text()) if path.is_file() else {}
+    stored = stored_calibrations(path)
     if metric not in stored:
-        stored[metric] = measure_calibration(pair, metric).to_dict()
+        stored = {**stored, metric: measure_calibration(pair, metric).to_dict()}
         atomic_write_json(path, stored)
     entry = stored[metric]
     return Calibration(metric=entry["metric"], threshold=entry["threshold"], quantile=entry["quantile"],
                        queries=entry["queries"])
+
+
+_read: dict[Path, tuple[int, dict]] = {}  # path -> (its mtime_ns, its content): one stat per query, no parse
+
+
+def stored_calibrations(path: Path) -> dict:
+    """The calibrations stored in ``path`` ({} when there is none), parsed again only when the
+    file changes (every query reads it)."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    cached = _read.get(path)
+    if cached is None or cached[0] != mtime:
+        cached = _read[path] = (mtime, json.loads(path.read_text()))
+    return cached[1]
 
 
 _measuring: set[str] = set()
@@ -107,8 +123,7 @@ def calibration_if_ready(pair: SearchPair, metric: str) -> Calibration | None:
     """The stored calibration, or None while it is measured in a background thread (started
     here): a search never waits the seconds that 10,000 test queries take."""
     path = Path(pair.index_path).with_suffix(".unsure.json")
-    stored = json.loads(path.read_text()) if path.is_file() else {}
-    if metric in stored:
+    if metric in stored_calibrations(path):
         return unsure_calibration(pair, metric)
     key = f"{path}:{metric}"
     with _measuring_lock:
