@@ -51,4 +51,5 @@ def load_hasher(path: Path | str) -> Hasher:
                           width=checkpoint["width"])
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()})
     record = {k: v for k, v in checkpoint.items() if k != "state_dict"}
-    return Hasher(net.eval(), checkpoint["variant"], tuple(checkpoint["bits"]), file_digest(path), record)
+    return Hasher(net.eval(), checkpoint["variant"], tuple(checkpoint["bits"]), file_digest(path), record,
+                  flips=bool(checkpoint.get("config", {}).get("test_flips", False)))

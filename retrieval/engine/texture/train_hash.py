@@ -64,6 +64,8 @@ class HashTrainConfig(TrainConfig):
         "augment: each crop flipped and rotated by a random multiple of 90 degrees, redrawn every epoch"))
     jitter: float = field(default=0.0, metadata=option(
         "augment: brightness and per-channel colour jitter, as a share of the range (0: none)", advanced=True))
+    test_flips: bool = field(default=False, metadata=option(
+        "code every crop (database, queries) by its outputs summed over its 8 flips and quarter-turns"))
     validation: bool = field(default=False, metadata=option(
         "tuning run: train on two training quadrants only, the third held out as the validation region"))
     b_init: str = field(default="class", metadata=option(
