@@ -7,6 +7,12 @@ code length, precision within Hamming radius 2, and the Hamming search time per 
 the database's size; the LBP + LSH baseline is built on the spot. ``ablation`` holds the
 no-attention and no-augmentation models' mAP at 64 bits; ``synthetic`` the search time over
 1,000,000 random 64-bit codes.
+
+``--validation`` is the tuning protocol: it reads the ``texture-hash-<variant>-validation.pt``
+checkpoints (made by `train texture_hash --validation`, which never see the validation
+quadrant) and scores them with validation-quadrant queries against a database from the two
+training quadrants left; a checkpoint trained on the full training region is refused there,
+and a validation checkpoint is never read by the test protocol.
 """
 
 import argparse
@@ -33,41 +39,46 @@ def patterns_dir() -> Path:
     return Path(settings.RETRIEVAL.get("DATASETS", {}).get("textures", GIMP_PATTERNS))
 
 
-def checkpoint_path(folder: Path, variant: str) -> Path:
-    return folder / f"texture-hash-{variant}.pt"
+def checkpoint_path(folder: Path, variant: str, validation: bool = False) -> Path:
+    return folder / f"texture-hash-{variant}{'-validation' if validation else ''}.pt"
+
+
+def _hasher(folder: Path, variant: str, validation: bool, missing: list):
+    """The variant's hasher for this protocol, or None (its file name added to ``missing``)."""
+    path = checkpoint_path(folder, variant, validation)
+    if not path.is_file():
+        missing.append(path.name)
+        return None
+    hasher = load_hasher(path)
+    if bool(hasher.record.get("validation")) != validation:
+        raise InvalidOptions(f"{path.name} was trained for the {'test' if validation else 'validation'} protocol: "
+                             "its training crops cover this protocol's queries")
+    return hasher
 
 
 def texture_evaluate(*, checkpoints: Path | None = None, textures: int | None = None,
-                     synthetic: int = 1_000_000) -> dict:
+                     synthetic: int = 1_000_000, validation: bool = False) -> dict:
     started = time.perf_counter()
     folder = Path(checkpoints or settings.RETRIEVAL["CHECKPOINT_DIR"])
     chosen = load_textures(patterns_dir(), limit=textures)
     if len(chosen) < 2:
         raise InvalidOptions("the evaluation needs at least 2 textures")
-    database, queries = split(chosen)
+    database, queries = split(chosen, validation=validation)
     methods, missing, checkpoints_used = {}, [], {}
     for name, variant in METHODS.items():
-        path = checkpoint_path(folder, variant)
-        if not path.is_file():
-            missing.append(path.name)
-            continue
-        hasher = load_hasher(path)
-        checkpoints_used[name] = hasher.checkpoint_id
-        methods[name] = score(hasher_codes(hasher, database, queries), database, queries)
+        if hasher := _hasher(folder, variant, validation, missing):
+            checkpoints_used[name] = hasher.checkpoint_id
+            methods[name] = score(hasher_codes(hasher, database, queries), database, queries)
     methods["lbp_lsh"] = score(lbp_codes(database, queries), database, queries)
     ablation = {}
     for name, variant in ABLATIONS.items():
-        path = checkpoint_path(folder, variant)
-        if not path.is_file():
-            missing.append(path.name)
-            continue
-        hasher = load_hasher(path)
-        checkpoints_used[name] = hasher.checkpoint_id
-        codes = hasher_codes(hasher, database, queries)
-        ablation[name] = {"mAP": {str(b): score({b: codes[b]}, database, queries)["mAP"][str(b)] for b in codes}}
-    report = {"task": "texture", "protocol": protocol_summary(chosen), "database": len(database), "queries": len(queries),
-              "methods": methods, "ablation": ablation, "paper_table_1": PAPER_TABLE_1, "checkpoints": checkpoints_used,
-              "missing": missing}
+        if hasher := _hasher(folder, variant, validation, missing):
+            checkpoints_used[name] = hasher.checkpoint_id
+            codes = hasher_codes(hasher, database, queries)
+            ablation[name] = {"mAP": {str(b): score({b: codes[b]}, database, queries)["mAP"][str(b)] for b in codes}}
+    report = {"task": "texture", "split": "validation" if validation else "test", "protocol": protocol_summary(chosen),
+              "database": len(database), "queries": len(queries), "methods": methods, "ablation": ablation,
+              "paper_table_1": PAPER_TABLE_1, "checkpoints": checkpoints_used, "missing": missing}
     if synthetic:
         report["synthetic"] = synthetic_search_ms(count=synthetic)
     report["target"] = target_check(report)
@@ -97,15 +108,19 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoints", type=Path, default=None, help="folder of the texture-hash-*.pt checkpoints")
     parser.add_argument("--synthetic", type=int, default=1_000_000,
                         help="random 64-bit codes for the search-time measurement (0: skip)")
+    parser.add_argument("--validation", action="store_true",
+                        help="the tuning protocol: validation-quadrant queries, the *-validation.pt checkpoints")
 
 
-def _run(*, textures: int | None = None, checkpoints: Path | None = None, synthetic: int = 1_000_000, **_) -> dict:
-    return texture_evaluate(checkpoints=checkpoints, textures=textures, synthetic=synthetic)
+def _run(*, textures: int | None = None, checkpoints: Path | None = None, synthetic: int = 1_000_000,
+         validation: bool = False, **_) -> dict:
+    return texture_evaluate(checkpoints=checkpoints, textures=textures, synthetic=synthetic, validation=validation)
 
 
 def _render(report: dict) -> str:
     bits = [str(b) for b in BITS]
-    lines = [f"{report['protocol']['classes']} textures, database {report['database']}, queries {report['queries']} "
+    lines = [f"{report['split']} protocol: {report['protocol']['classes']} textures, "
+             f"database {report['database']}, queries {report['queries']} "
              f"({report['protocol']['crop']} px crops)", "",
              f"{'method':<12}" + "".join(f"{'mAP@' + b:>10}" for b in bits) + f"{'P(r<=2)@64':>12}{'ms/query':>10}"]
     for name, r in report["methods"].items():

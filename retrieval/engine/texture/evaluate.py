@@ -13,7 +13,7 @@ import numpy as np
 from .binary import BinaryIndex
 from .lbp import LBPHasher, lbp_histograms
 from .metrics import hamming_map, precision_within
-from .regions import DATABASE_PER_CLASS, DATABASE_SEED, Crops, test_crops, training_crops
+from .regions import DATABASE_PER_CLASS, DATABASE_SEED, Crops, test_crops, training_crops, validation_crops
 
 BITS = (32, 64, 128, 256)
 RADIUS = 2
@@ -21,9 +21,11 @@ TIMING_BITS = 64
 SEARCH_K = 100
 
 
-def split(textures) -> tuple[Crops, Crops]:
-    """(database, queries)."""
-    return training_crops(textures, DATABASE_PER_CLASS, seed=DATABASE_SEED), test_crops(textures)
+def split(textures, validation: bool = False) -> tuple[Crops, Crops]:
+    """(database, queries): the test protocol, or with ``validation`` the tuning one (queries
+    from the validation quadrant, the database from the two training quadrants left)."""
+    database = training_crops(textures, DATABASE_PER_CLASS, seed=DATABASE_SEED, validation=validation)
+    return database, validation_crops(textures) if validation else test_crops(textures)
 
 
 def lbp_codes(database: Crops, queries: Crops, bits=BITS) -> dict[int, tuple[np.ndarray, np.ndarray]]:

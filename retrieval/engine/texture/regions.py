@@ -6,6 +6,12 @@ region: query crops come from it alone. Training and database crops come from th
 three, and every crop box lies wholly inside them: a crop never reaches into the test
 region, and no pattern is ever tiled (GIMP patterns tile seamlessly, so a tiled test region
 would repeat training content and make retrieval a duplicate search).
+
+The validation protocol (for tuning, never the test region): the training quadrant beside
+the test one in the same row (test index xor 1) is held out as well; validation queries are
+a grid over it, the validation database and the training crops lie wholly inside the two
+quadrants left. It mirrors the test protocol one quadrant smaller, so hyperparameters can
+be chosen without ever looking at a test crop.
 """
 
 from dataclasses import dataclass
@@ -40,18 +46,31 @@ def test_region(class_index: int, size: int) -> Box:
     return quadrants(size)[class_index % 4]
 
 
-def training_positions(class_index: int, size: int, crop: int) -> np.ndarray:
-    """Every top-left (y, x) of a crop x crop box inside the three training quadrants."""
-    test = test_region(class_index, size)
+def validation_region(class_index: int, size: int) -> Box:
+    """The training quadrant held out for tuning: the test quadrant's neighbour in its row."""
+    return quadrants(size)[(class_index % 4) ^ 1]
+
+
+def held_out(class_index: int, size: int, validation: bool = False) -> list[Box]:
+    """The regions no training or database crop may touch."""
+    boxes = [test_region(class_index, size)]
+    return boxes + [validation_region(class_index, size)] if validation else boxes
+
+
+def training_positions(class_index: int, size: int, crop: int, validation: bool = False) -> np.ndarray:
+    """Every top-left (y, x) of a crop x crop box inside the training quadrants (three; two
+    with ``validation``, whose third is then held out)."""
     span = np.arange(size - crop + 1)
     ys, xs = np.meshgrid(span, span, indexing="ij")
     ys, xs = ys.ravel(), xs.ravel()
-    clear = (ys >= test.y + test.h) | (ys + crop <= test.y) | (xs >= test.x + test.w) | (xs + crop <= test.x)
+    clear = np.ones(len(ys), bool)
+    for box in held_out(class_index, size, validation):
+        clear &= (ys >= box.y + box.h) | (ys + crop <= box.y) | (xs >= box.x + box.w) | (xs + crop <= box.x)
     return np.stack([ys[clear], xs[clear]], 1)
 
 
-def test_positions(class_index: int, size: int, crop: int, stride: int = TEST_STRIDE) -> np.ndarray:
-    test = test_region(class_index, size)
+def test_positions(class_index: int, size: int, crop: int, stride: int = TEST_STRIDE, region=test_region) -> np.ndarray:
+    test = region(class_index, size)
     ys = np.arange(test.y, test.y + test.h - crop + 1, stride)
     xs = np.arange(test.x, test.x + test.w - crop + 1, stride)
     return np.array([(y, x) for y in ys for x in xs], dtype=np.int64).reshape(-1, 2)
@@ -83,12 +102,14 @@ def _crops(textures: list[Texture], pick, crop: int) -> Crops:
     return Crops(np.concatenate(images), np.concatenate(labels), np.concatenate(boxes))
 
 
-def training_crops(textures: list[Texture], per_class: int, *, seed: int, crop: int = CROP) -> Crops:
-    """``per_class`` random crops of each texture's training region (seeded)."""
+def training_crops(textures: list[Texture], per_class: int, *, seed: int, crop: int = CROP,
+                   validation: bool = False) -> Crops:
+    """``per_class`` random crops of each texture's training region (seeded); with
+    ``validation``, of the two quadrants left once the validation quadrant is held out."""
     rng = np.random.default_rng(seed)
 
     def pick(c, size):
-        valid = training_positions(c, size, crop)
+        valid = training_positions(c, size, crop, validation)
         return valid[rng.choice(len(valid), size=per_class, replace=len(valid) < per_class)]
     return _crops(textures, pick, crop)
 
@@ -96,6 +117,11 @@ def training_crops(textures: list[Texture], per_class: int, *, seed: int, crop: 
 def test_crops(textures: list[Texture], crop: int = CROP) -> Crops:
     """The grid of crops over each texture's test region (the queries)."""
     return _crops(textures, lambda c, size: test_positions(c, size, crop), crop)
+
+
+def validation_crops(textures: list[Texture], crop: int = CROP) -> Crops:
+    """The grid of crops over each texture's validation quadrant (the tuning queries)."""
+    return _crops(textures, lambda c, size: test_positions(c, size, crop, region=validation_region), crop)
 
 
 DATABASE_PER_CLASS, DATABASE_SEED = 16, 7  # the retrieval database: training-region crops

@@ -60,6 +60,14 @@ class HashTrainConfig(TrainConfig):
     nu: float = field(default=dsdh.NU, metadata=option("DSDH ridge weight", advanced=True))
     fresh_crops: bool = field(default=True, metadata=option(
         "redraw every sample's crop from its training region each epoch (its class and code stay)"))
+    dihedral: bool = field(default=False, metadata=option(
+        "augment: each crop flipped and rotated by a random multiple of 90 degrees, redrawn every epoch"))
+    jitter: float = field(default=0.0, metadata=option(
+        "augment: brightness and per-channel colour jitter, as a share of the range (0: none)", advanced=True))
+    test_flips: bool = field(default=False, metadata=option(
+        "code every crop (database, queries) by its outputs summed over its 8 flips and quarter-turns"))
+    validation: bool = field(default=False, metadata=option(
+        "tuning run: train on two training quadrants only, the third held out as the validation region"))
     b_init: str = field(default="class", metadata=option(
         "first codes B: one random code per class (class), or one per sample (random, the authors' code)",
         choices=("class", "random"), advanced=True))
@@ -82,6 +90,8 @@ class HashTrainConfig(TrainConfig):
             errors.append("per class must be at least 1 and augment per class at least 0")
         if self.trunk == "plain" and self.augment:
             errors.append("TSN augmentation needs the TSN: use --no-augment with the plain trunk")
+        if not 0 <= self.jitter <= 0.5:
+            errors.append("jitter must be between 0 and 0.5")
         if self.textures is not None and self.textures < 2:
             errors.append("textures must be at least 2")
         return errors
@@ -110,17 +120,35 @@ def tsn_patches(tsn, crops: np.ndarray, seed: int, k: int = CROP) -> torch.Tenso
     return torch.stack([e[:, y:y + k, x:x + k] for e, (y, x) in zip(expanded, offsets, strict=True)])
 
 
+def augmented(images: torch.Tensor, config: HashTrainConfig, seed: int) -> torch.Tensor:
+    """Changes a texture's class survives: a flip and a quarter-turn (``dihedral``), and a
+    small brightness and colour shift (``jitter``), drawn per crop."""
+    gen = torch.Generator().manual_seed(seed)
+    if config.dihedral:
+        flips = torch.rand(len(images), generator=gen) < 0.5
+        images = torch.where(flips[:, None, None, None], images.flip(-1), images)
+        turns = torch.randint(0, 4, (len(images),), generator=gen)
+        images = torch.stack([torch.rot90(image, int(t), (1, 2)) for image, t in zip(images, turns, strict=True)])
+    if config.jitter:
+        # in [-1, 1] units the range is 2: a shift of 2 * jitter at most, shared by the channels, plus half that per channel
+        shift = (torch.rand(len(images), 1, 1, 1, generator=gen) * 2 - 1) * 2 * config.jitter
+        tint = (torch.rand(len(images), 3, 1, 1, generator=gen) * 2 - 1) * config.jitter
+        images = (images + shift + tint).clamp(-1, 1)
+    return images
+
+
 def training_pool(config: HashTrainConfig, textures, tsn, epoch: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """The pool's crops: sample i keeps its class (and its code in B); with ``fresh_crops`` its
     crop is redrawn from the training region every epoch (random-crop augmentation)."""
     shift = 2 * epoch if config.fresh_crops else 0
-    pool = training_crops(textures, config.per_class, seed=TRAIN_SEED + shift)
+    pool = training_crops(textures, config.per_class, seed=TRAIN_SEED + shift, validation=config.validation)
     images, labels = [to_unit(pool.images)], [torch.from_numpy(pool.labels)]
     if config.augment and config.augment_per_class:
-        extra = training_crops(textures, config.augment_per_class, seed=TRAIN_SEED + 1 + shift)
+        extra = training_crops(textures, config.augment_per_class, seed=TRAIN_SEED + 1 + shift,
+                               validation=config.validation)
         images.append(tsn_patches(tsn, extra.images, config.seed + shift))
         labels.append(torch.from_numpy(extra.labels))
-    return torch.cat(images), torch.cat(labels)
+    return augmented(torch.cat(images), config, config.seed + 1000 + epoch), torch.cat(labels)
 
 
 def initial_codes(labels: torch.Tensor, classes: int, bits: int, how: str, gen: torch.Generator) -> torch.Tensor:
@@ -157,7 +185,7 @@ def train_hash(config: HashTrainConfig, context: TrainContext, callback: Trainin
     callback.on_start(total_steps=clock.total_steps, config=config.to_dict(), device=str(device))
     history = []
     for epoch in range(1, config.epochs + 1):
-        if config.fresh_crops and epoch > 1:
+        if (config.fresh_crops or config.dihedral or config.jitter) and epoch > 1:
             x, _ = training_pool(config, textures, tsn, epoch)
         net.train()
         total = 0.0
@@ -195,7 +223,8 @@ def _save(net, config, bits, tsn_record, history, clock, device, n, classes, con
     checkpoint = {"family": "texture_hash", "variant": config.variant, "trunk": config.trunk, "bits": list(bits),
                   "attention": config.attention, "width": config.width, "state_dict": state,
                   "tsn_kwargs": tsn_record["net_kwargs"] if tsn_record else None, "config": config.to_dict(),
-                  "metrics": history[-1], "trained_at": utc_now(), "crop": CROP, "classes": classes}
+                  "metrics": history[-1], "trained_at": utc_now(), "crop": CROP, "classes": classes,
+                  "validation": config.validation}
     result = TrainResult(checkpoint=str(context.out_path), metrics=history[-1], seconds=round(clock.elapsed, 1),
                          device=str(device), history=history)
     save_checkpoint(context.out_path, checkpoint, {
@@ -213,5 +242,5 @@ register_trainer(TrainerSpec(
     config_cls=HashTrainConfig, run=train_hash, dataset="textures", produces="texture_hash",
     quick={"epochs": 1, "per_class": 2, "augment_per_class": 1, "textures": 4, "bits": "16", "device": "cpu",
            "batch_size": 4},
-    checkpoint_name=lambda config: f"texture-hash-{config.variant}.pt",
+    checkpoint_name=lambda config: f"texture-hash-{config.variant}{'-validation' if config.validation else ''}.pt",
 ))

@@ -73,3 +73,40 @@ def test_crops_follow_the_protocol():
     for (y, x, h, w), label, image in zip(test.boxes, test.labels, test.images, strict=True):
         assert Box(y, x, h, w).overlaps(held_out_region(int(label), 128))
         assert np.array_equal(image, chosen[label].image[y:y + h, x:x + w])
+
+
+@pytest.mark.parametrize("class_index", range(4))
+def test_the_validation_region_is_a_training_quadrant_held_out_of_training(class_index):
+    size, crop = 128, 32
+    test, validation = held_out_region(class_index, size), regions.validation_region(class_index, size)
+    assert validation in quadrants(size) and validation != test
+    left = [q for q in quadrants(size) if q not in (test, validation)]
+    positions = training_positions(class_index, size, crop, validation=True)
+    assert len(positions) > 0
+    for y, x in positions:
+        box = Box(int(y), int(x), crop, crop)
+        assert not box.overlaps(test) and not box.overlaps(validation)
+        assert 0 <= y <= size - crop and 0 <= x <= size - crop
+    for y, x in held_out_positions(class_index, size, crop, region=regions.validation_region):
+        box = Box(int(y), int(x), crop, crop)
+        assert box.overlaps(validation) and not box.overlaps(test) and not any(box.overlaps(q) for q in left)
+
+
+def test_validation_crops_touch_neither_the_test_region_nor_the_validation_database():
+    from retrieval.engine.texture.evaluate import split
+
+    chosen = textures()
+    database, queries = split(chosen, validation=True)
+    train = training_crops(chosen, 20, seed=0, validation=True)
+    assert len(queries) == 5 * 9 and len(database) == 5 * regions.DATABASE_PER_CLASS
+    for (y, x, h, w), label in zip(queries.boxes, queries.labels, strict=True):
+        query = Box(y, x, h, w)
+        assert not query.overlaps(held_out_region(int(label), 128))
+        for crops in (database, train):
+            assert not any(query.overlaps(Box(*b)) for b, other in zip(crops.boxes, crops.labels, strict=True)
+                           if other == label)
+    for crops in (database, train):
+        for (y, x, h, w), label in zip(crops.boxes, crops.labels, strict=True):
+            assert not Box(y, x, h, w).overlaps(held_out_region(int(label), 128))
+    test_database, test_queries = split(chosen)
+    assert not np.array_equal(test_queries.boxes, queries.boxes)  # the test protocol is untouched

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from retrieval.engine.texture.codes import load_hasher
 from retrieval.engine.texture.patterns import GIMP_PATTERNS
@@ -73,3 +73,31 @@ def test_missing_checkpoints_are_named(tmp_path):
     out = StringIO()
     call_command("evaluate", "texture", "--textures", "3", "--checkpoints", str(tmp_path), "--synthetic", "0", stdout=out)
     assert "missing checkpoints: texture-hash-tsn_dsdh.pt" in out.getvalue()
+
+
+def test_validation_protocol_reads_only_validation_checkpoints(checkpoints, tmp_path):
+    spec = get_trainer("texture_hash")
+    config = spec.build_config({**spec.quick, "bits": "32,64", "validation": True, "dihedral": True, "jitter": 0.05})
+    name = spec.default_checkpoint_name(config)
+    assert name == "texture-hash-tsn_dsdh-validation.pt"
+    (tmp_path / "texture-tsn.pt").symlink_to(checkpoints / "texture-tsn.pt")
+    spec.run(config, TrainContext(GIMP_PATTERNS, tmp_path / name), TrainingCallback())
+    assert load_hasher(tmp_path / name).record["validation"] is True
+    out = StringIO()
+    call_command("evaluate", "texture", "--json", "--validation", "--textures", "4", "--checkpoints", str(tmp_path),
+                 "--synthetic", "0", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["split"] == "validation" and report["queries"] == 4 * 9 and report["database"] == 4 * 16
+    assert set(report["methods"]) == {"tsn_dsdh", "lbp_lsh"}
+    assert "texture-hash-dsdh-validation.pt" in report["missing"]
+    # a checkpoint whose training crops cover the other protocol's queries is refused
+    (tmp_path / "texture-hash-tsn_dsdh.pt").symlink_to(tmp_path / name)
+    with pytest.raises(CommandError, match="validation protocol"):
+        call_command("evaluate", "texture", "--textures", "4", "--checkpoints", str(tmp_path), "--synthetic", "0",
+                     stdout=StringIO())
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / name).symlink_to(checkpoints / "texture-hash-tsn_dsdh.pt")
+    with pytest.raises(CommandError, match="test protocol"):
+        call_command("evaluate", "texture", "--validation", "--textures", "4", "--checkpoints", str(other),
+                     "--synthetic", "0", stdout=StringIO())
