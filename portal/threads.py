@@ -88,14 +88,7 @@ class RequestSlot:
             if not self._held:
                 return
             self._held = False
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            self._semaphore.release()
-        else:
-            self._loop.call_soon_threadsafe(self._semaphore.release)
+        self._loop.call_soon_threadsafe(self._semaphore.release)  # asyncio's semaphore is the loop's alone
 
 
 class PooledThreadsASGIHandler(ASGIHandler):

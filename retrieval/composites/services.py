@@ -16,7 +16,7 @@ from django.conf import settings
 from PIL import Image
 
 from retrieval.core.results import open_gallery_image
-from retrieval.core.setup_state import not_ready_message, preparing
+from retrieval.core.setup_state import require_prepared
 from retrieval.engine.composites.config import GALLERIES, SHORT
 from retrieval.engine.composites.data import gallery_shape, to_array
 from retrieval.engine.composites.explain import explain, ranking
@@ -57,9 +57,8 @@ def composite_gallery(slug: str, limit: int | None = None) -> CompositeGallery:
     """The gallery's images at the models' side, in id order (the first ``limit`` only)."""
     if not supported(slug):
         raise NotReady(f"Composites are searched in {' and '.join(GALLERIES)}, not {slug}.")
-    gallery = Gallery.objects.filter(slug=slug).first()
-    if gallery is None or preparing(slug):  # checked before the cache keeps a half-imported gallery
-        raise NotReady(not_ready_message(f"The gallery {slug}"))
+    # checked before the cache keeps a half-imported gallery
+    gallery = require_prepared(Gallery.objects.filter(slug=slug).first(), slug, f"The gallery {slug}")
     limit = limit or (2000 if slug == "fashion-mnist" else None)
     rows = list(gallery.images.filter(split=SPLIT[slug]).order_by("id").values_list("id", "file")[:limit])
     if not rows:

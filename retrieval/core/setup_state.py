@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from retrieval.engine.errors import NotReady
 from retrieval.engine.fileio import atomic_write_json
 
 
@@ -56,3 +57,11 @@ def not_ready_message(what: str) -> str:
     minutes = max(0, int(time.time() - float(state.get("started", time.time())))) // 60
     return (f"{what} is being prepared in the background ({state.get('step', 'setting up')}, "
             f"started {minutes} min ago): reload in a minute.")
+
+
+def require_prepared(gallery, slug: str, what: str):
+    """``gallery`` (the row for ``slug``, or None), once it is there and no set-up is still
+    preparing it; else NotReady saying which."""
+    if gallery is None or preparing(slug):
+        raise NotReady(not_ready_message(what))
+    return gallery

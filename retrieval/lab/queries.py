@@ -15,8 +15,7 @@ from PIL import Image, ImageDraw
 
 from retrieval.core.presenters import png_data_url
 from retrieval.core.results import ResultItem, explain_hits
-from retrieval.core.setup_state import not_ready_message, preparing
-from retrieval.engine.errors import NotReady
+from retrieval.core.setup_state import require_prepared
 from retrieval.engine.index import SearchHits
 from retrieval.engine.lab.colour import BASELINE_BINS, histogram_vectors
 from retrieval.engine.lab.index import LabIndex
@@ -61,8 +60,7 @@ class LabQueryHead:
 
 def gallery_lab_indexes(gallery: Gallery, backbone: str = DEFAULT_BACKBONE) -> dict[str, LabIndex]:
     """The gallery's lab indexes, loaded once per process while their files are unchanged."""
-    if preparing(gallery.slug):  # the set-up beside the server is importing or indexing it
-        raise NotReady(not_ready_message(f"The gallery {gallery.name}"))
+    require_prepared(gallery, gallery.slug, f"The gallery {gallery.name}")  # not while the set-up indexes it
     paths = [lab_index_path(gallery.slug, backbone, name) for name in COLUMNS]
     # The files' times, and the gallery's rows at a glance: a gallery deleted and imported
     # again under its slug has other ids, and an index of the old ones would find nothing.

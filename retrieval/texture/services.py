@@ -21,7 +21,7 @@ from PIL import Image
 
 from retrieval.core.results import open_gallery_image
 from retrieval.core.runtime import load_while_unchanged
-from retrieval.core.setup_state import not_ready_message, preparing
+from retrieval.core.setup_state import require_prepared
 from retrieval.engine.errors import NotReady
 from retrieval.engine.texture import serving
 from retrieval.engine.texture.binary import BinaryIndex
@@ -67,10 +67,7 @@ def generator():
 
 
 def texture_gallery() -> Gallery:
-    gallery = Gallery.default(SLUG)
-    if gallery is None or preparing(SLUG):
-        raise NotReady(not_ready_message("The texture gallery"))
-    return gallery
+    return require_prepared(Gallery.default(SLUG), SLUG, "The texture gallery")
 
 
 def fingerprint(gallery: Gallery) -> str:
