@@ -19,10 +19,11 @@ os.environ.setdefault("PORTAL_WARM_ENGINE", "1")
 
 log = logging.getLogger("portal.asgi")
 
-from portal.tcp import accept_one_at_a_time, enable_tcp_nodelay  # noqa: E402 -- daphne imports this module before it listens
+from portal.tcp import accept_one_at_a_time, enable_tcp_nodelay, skip_form_parsing  # noqa: E402 -- daphne imports this module before it listens
 
 enable_tcp_nodelay()
 accept_one_at_a_time()
+skip_form_parsing()
 
 
 def build_application():

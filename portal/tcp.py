@@ -56,3 +56,25 @@ def accept_one_at_a_time() -> bool:
         return False
     tcp.Port.numberAccepts = property(lambda self: 1, lambda self, value: None)  # Twisted assigns it
     return True
+
+
+def skip_form_parsing() -> bool:
+    """Twisted's request parses every multipart POST body into ``request.args`` (a copy of the
+    upload, through the email parser) before daphne hands the raw body to Django, which parses
+    it again; daphne never reads ``args``. Off: a few percent of a search's server time, and
+    one copy less of each upload in memory. Idempotent."""
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:
+        return False
+    if getattr(WebRequest, "_portal_no_form_parsing", False):
+        return True
+    init = WebRequest.__init__
+
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._parsePOSTFormSubmission = False  # read in requestReceived, after __init__
+
+    WebRequest.__init__ = __init__
+    WebRequest._portal_no_form_parsing = True
+    return True

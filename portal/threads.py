@@ -17,13 +17,19 @@ slowest answers come last. Measured with two processes, 20 clients (`bench/searc
 searches/s 82 / 77 against 60 / 68 without the slots, p99 489 / 389 ms against 541 / 558 ms.
 A request that turns out to carry a heavy image gives its slot back before it waits for the
 heavy decode lane (``retrieval.core.admission.request_slot``).
+
+The middleware runs in the request's thread, as under WSGI, in one hop from the event loop.
+Django's ASGI handler builds an async chain instead: each of its own middlewares then runs
+its request and response halves as separate hops to the request thread, and a sync-only
+middleware between them hops back to the loop and out again; py-spy showed the hand-offs
+(``call_soon_threadsafe``, condition waits) as a large share of a small search's server time.
 """
 
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 
@@ -98,6 +104,12 @@ class PooledThreadsASGIHandler(ASGIHandler):
         slots = settings.REQUEST_SLOTS if slots is None else slots
         self.slots = asyncio.Semaphore(slots) if slots > 0 else None
         self.small_bytes = settings.RETRIEVAL["ADMISSION"]["HEAVY_BYTES"]
+
+    def load_middleware(self, is_async=False):
+        # The whole chain sync, views included (there are no async views), entered once per
+        # request: ``get_response_async`` awaits the chain, so the chain is that one hop.
+        super().load_middleware(is_async=False)
+        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

@@ -4,9 +4,11 @@ in parallel, and an executor busy with a view that outlived its client is not le
 
 import threading
 import time
+from inspect import iscoroutinefunction
 
 import pytest
 from channels.testing import HttpCommunicator
+from django.utils.decorators import sync_and_async_middleware
 
 from portal.threads import ExecutorPool, PooledThreadsASGIHandler
 
@@ -122,3 +124,36 @@ async def test_no_slots_means_no_limit():
     handler = SlotProbe(slots=0)
     await _concurrently(handler, [("/small/", 10)] * 4)
     assert handler.peak == 4
+
+
+
+SEEN_MODES: list[tuple[str, int]] = []
+
+
+@sync_and_async_middleware
+def chain_probe(get_response):
+    """The innermost middleware, built in whichever mode the chain below it asks for: Django's
+    async chain would make it async, its request half on the event loop, its view a hop away."""
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            SEEN_MODES.append(("async", threading.get_ident()))
+            return await get_response(request)
+
+        return middleware
+
+    def middleware(request):
+        SEEN_MODES.append(("sync", threading.get_ident()))
+        return get_response(request)
+
+    return middleware
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_whole_middleware_chain_runs_on_the_request_thread(settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.chain_probe"]
+    handler, SEEN_MODES[:] = PooledThreadsASGIHandler(ExecutorPool(idle=2)), []
+    response = await HttpCommunicator(handler, "GET", "/api/galleries/", headers=[(b"host", b"127.0.0.1")]).get_response()
+    assert response["status"] == 200
+    ((mode, ident),) = SEEN_MODES
+    assert mode == "sync" and ident != threading.get_ident()  # in the request thread, not the loop's
