@@ -49,7 +49,7 @@ class HashTrainConfig(TrainConfig):
     attention: bool = field(default=True, metadata=option("channel-wise attention on the TSN activations"))
     augment: bool = field(default=True, metadata=option("add TSN-generated patches to the training data"))
     bits: str = field(default="32,64,128,256", metadata=option("code lengths, comma-separated (one hash layer each)"))
-    epochs: int = field(default=10, metadata=option("passes over the training pool"))
+    epochs: int = field(default=30, metadata=option("passes over the training pool"))
     batch_size: int = field(default=64, metadata=option("crops per optimisation step"))
     lr: float = field(default=5e-4, metadata=option("peak Adam learning rate (one-cycle)", title="learning rate"))
     per_class: int = field(default=16, metadata=option("training-region crops per texture"))
