@@ -116,6 +116,8 @@ def _load_or_build(gallery: Gallery, model: Hasher, stamp: str, progress=None, l
     by_bits = loaded or serving.load_indexes(index_folder(), SLUG, model, stamp)
     if by_bits is None:
         by_bits = build(gallery, model, stamp, progress)
+    else:  # an earlier checkpoint's files, left by a set-up from before saving pruned them
+        serving.prune_other_checkpoints(index_folder(), SLUG, model.checkpoint_id)
     ids = next(iter(by_bits.values())).ids
     return TextureIndexes(gallery, model.checkpoint_id, stamp, by_bits, {int(i): r for r, i in enumerate(ids)})
 

@@ -7,6 +7,7 @@ A box is (left, top, width, height) in the query image's own pixels (before any 
 on decode); the patch is the box's content resized to the networks' ``CROP`` px.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,22 @@ def build_indexes(hasher: Hasher, crops: np.ndarray, ids, labels, meta: dict, *,
 def save_indexes(indexes: dict[int, BinaryIndex], folder: Path | str, slug: str) -> None:
     for b, index in indexes.items():
         index.save(index_file(folder, slug, index.checkpoint_id, b))
+    for checkpoint_id in {index.checkpoint_id for index in indexes.values()}:
+        prune_other_checkpoints(folder, slug, checkpoint_id)
+
+
+def prune_other_checkpoints(folder: Path | str, slug: str, keep: str) -> list[Path]:
+    """Removes ``slug``'s index files of other checkpoints: one checkpoint serves a gallery, and
+    a retrained one would otherwise leave every earlier one's files behind (rebuilt in seconds
+    if that checkpoint comes back)."""
+    pattern = re.compile(rf"{re.escape(slug)}-([0-9a-f]+)-\d+bit\.binary\.npz")
+    removed = []
+    for path in Path(folder).glob(f"{slug}-*bit.binary.npz"):
+        match = pattern.fullmatch(path.name)
+        if match and match.group(1) != keep:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def load_indexes(folder: Path | str, slug: str, hasher: Hasher, fingerprint: str) -> dict[int, BinaryIndex] | None:

@@ -67,3 +67,18 @@ def test_map_and_precision_on_a_known_case():
     q = pack(np.array([[1] * 8]))
     assert hamming_map(q, np.array([0]), db, np.array([0, 1, 0])) == pytest.approx((1 + 2 / 3) / 2)
     assert precision_within(q, np.array([0]), db, np.array([0, 1, 0]), radius=2)["precision"] == 0.5
+
+
+def test_saving_a_checkpoints_indexes_removes_only_that_gallerys_older_ones(tmp_path):
+    from retrieval.engine.texture.serving import index_file, save_indexes
+
+    def indexes(checkpoint_id):
+        return {b: BinaryIndex.build(signs(6, b), np.arange(6), np.arange(6) % 2, {"checkpoint_id": checkpoint_id})
+                for b in (32, 64)}
+
+    save_indexes(indexes("0dd0"), tmp_path, "textures")
+    save_indexes(indexes("0dd0"), tmp_path, "textures-extra")  # another gallery keeps its files
+    save_indexes(indexes("feed"), tmp_path, "textures")
+    assert sorted(p.name for p in tmp_path.glob("*.npz")) == sorted(
+        [index_file(tmp_path, "textures", "feed", b).name for b in (32, 64)]
+        + [index_file(tmp_path, "textures-extra", "0dd0", b).name for b in (32, 64)])
