@@ -18,29 +18,29 @@ def enable_tcp_nodelay() -> bool:
         from daphne.http_protocol import HTTPFactory
     except ImportError:
         return False
-    if getattr(HTTPFactory, "_portal_nodelay", False):
-        return True
-    build = HTTPFactory.buildProtocol
+    return _wrap_once(HTTPFactory, "buildProtocol", _with_nodelay)
 
+
+def _with_nodelay(build):
     def build_protocol(self, addr):
         protocol = build(self, addr)
         # The listening port hands each accepted transport to makeConnection (Twisted wraps
         # the HTTP channel in a proxy, so the channel's own connectionMade is out of reach).
-        make = protocol.makeConnection
-
-        def make_connection(transport):
-            try:
-                transport.setTcpNoDelay(True)
-            except (AttributeError, OSError) as error:  # not a TCP transport (a UNIX socket)
-                log.debug("TCP_NODELAY not set: %s", error)
-            make(transport)
-
-        protocol.makeConnection = make_connection
+        protocol.makeConnection = _nodelay_then(protocol.makeConnection)
         return protocol
 
-    HTTPFactory.buildProtocol = build_protocol
-    HTTPFactory._portal_nodelay = True
-    return True
+    return build_protocol
+
+
+def _nodelay_then(make):
+    def make_connection(transport):
+        try:
+            transport.setTcpNoDelay(True)
+        except (AttributeError, OSError) as error:  # not a TCP transport (a UNIX socket)
+            log.debug("TCP_NODELAY not set: %s", error)
+        make(transport)
+
+    return make_connection
 
 
 def accept_one_at_a_time() -> bool:
@@ -67,14 +67,21 @@ def skip_form_parsing() -> bool:
         from daphne.http_protocol import WebRequest
     except ImportError:
         return False
-    if getattr(WebRequest, "_portal_no_form_parsing", False):
-        return True
-    init = WebRequest.__init__
+    return _wrap_once(WebRequest, "__init__", _without_form_parsing)
 
+
+def _without_form_parsing(init):
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parsePOSTFormSubmission", False)  # Twisted's own switch; daphne passes kwargs on
         init(self, *args, **kwargs)
-        self._parsePOSTFormSubmission = False  # read in requestReceived, after __init__
 
-    WebRequest.__init__ = __init__
-    WebRequest._portal_no_form_parsing = True
+    return __init__
+
+
+def _wrap_once(cls, name: str, wrap) -> bool:
+    """Replaces ``cls.name`` by ``wrap(cls.name)``, once however often it is asked."""
+    flag = f"_portal_wrapped_{name}"
+    if not cls.__dict__.get(flag, False):
+        setattr(cls, name, wrap(getattr(cls, name)))
+        setattr(cls, flag, True)
     return True

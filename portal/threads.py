@@ -19,9 +19,9 @@ A request that turns out to carry a heavy image gives its slot back before it wa
 heavy decode lane (``retrieval.core.admission.request_slot``).
 
 The middleware runs in the request's thread, as under WSGI, in one hop from the event loop.
-Django's ASGI handler builds an async chain instead: each of its own middlewares then runs
-its request and response halves as separate hops to the request thread, and a sync-only
-middleware between them hops back to the loop and out again; py-spy showed the hand-offs
+Django's ASGI handler builds an async chain instead, and the portal's sync-only middlewares
+split it: the middlewares inside them ran async, on the loop, and the view was a second hop
+back through the loop to the request thread; py-spy showed the hand-offs
 (``call_soon_threadsafe``, condition waits) as a large share of a small search's server time.
 """
 
