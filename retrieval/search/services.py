@@ -14,7 +14,7 @@ from retrieval.engine.photo.alpha import read_alpha, with_alpha
 from retrieval.engine.photo.unsure import Unsure
 from retrieval.engine.runtime import QueryResult, SearchPair, search_pair
 from retrieval.models import Gallery
-from retrieval.photo.services import calibration_if_ready, descriptor_pair, query_unsure
+from retrieval.photo.services import calibration_if_ready, descriptor_pair, query_unsure, serving_mode
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,14 @@ class SearchOutcome:
 def image_query(*, gallery: Gallery, data: bytes, k: int, metric: str, descriptor: str = "standard") -> ImageQuery:
     """Decode, describe and search with ``descriptor``'s pair, under the portal's limits: engine
     errors (InvalidImage, NotReady ...) propagate to the edge. Pages, the API and the websocket
-    all search here. A cut-out's alpha channel is its mask (``engine.photo.alpha``)."""
+    all search here. A cut-out's alpha channel is its mask (``engine.photo.alpha``); a photo-mode
+    query already in the gallery's style is served by the standard pair (``serving_mode``)."""
     pair = descriptor_pair(gallery.slug, descriptor)
     started = time.perf_counter()
     decoded = decode_image(data, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+    served = serving_mode(descriptor, decoded.image, pair.descriptor.input_size)
+    if served != descriptor:
+        pair, descriptor = descriptor_pair(gallery.slug, served), served
     t0 = time.perf_counter()
     query = search_pair(pair, decoded, with_alpha(decoded.image, read_alpha(data, decoded.image.size)), k=k,
                         metric=metric)

@@ -3,6 +3,7 @@ photo, the default from ``default_descriptor_mode``), the mask outline in "what 
 sees", the unsure flag and score, and a cut-out's alpha as its mask."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,6 +88,17 @@ def test_the_standard_descriptor_stays_the_default_and_photo_can_be_chosen(clien
     assert default_descriptor_mode(photo_gallery.slug) == "standard"
     chosen = post_api(client, shop_photo(photo_gallery), descriptor="photo").json()
     assert chosen["descriptor"] == "photo" and chosen["checkpoint_id"] == photo_pair(photo_gallery.slug).checkpoint_id
+
+
+def test_a_photo_mode_query_already_in_the_gallery_style_is_served_by_the_standard_descriptor(client, photo_gallery):
+    """It needs none of the photo descriptor's robustness, and the standard one is better on it."""
+    from retrieval.core.runtime import serving_pair
+
+    image = photo_gallery.images.filter(split="test").order_by("source_index").first()
+    body = post_api(client, Path(image.file.path).read_bytes(), name="item.png", descriptor="photo").json()
+    assert body["descriptor"] == "standard" and body["checkpoint_id"] == serving_pair(photo_gallery.slug).checkpoint_id
+    photo = post_api(client, shop_photo(photo_gallery), descriptor="photo").json()
+    assert photo["descriptor"] == "photo"
 
 
 def test_the_photo_descriptor_is_the_default_when_the_setting_asks_and_standard_can_be_chosen(
