@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from .foreground import Foreground, estimate_foreground, item_region_share
+from .segment import Segmenter, default_segmenter, learned_foreground
 
 WORK_SIDE = 128  # long side of the working copy, px
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
@@ -52,8 +53,13 @@ class PhotoView:
         return Image.fromarray(self.mask.astype(np.uint8) * 255, "L").resize(self.query_size, Image.Resampling.NEAREST)
 
 
-def normalise_photo(image: Image.Image, size: int = 28) -> PhotoView:
-    """The item in ``image`` (any size, colour or grey) as a ``size`` px gallery-style image."""
+HAND_MADE = "hand-made"  # ``segmenter=HAND_MADE``: the border background models, never the network
+
+
+def normalise_photo(image: Image.Image, size: int = 28, segmenter: Segmenter | str | None = None) -> PhotoView:
+    """The item in ``image`` (any size, colour or grey) as a ``size`` px gallery-style image.
+    The mask is the network's (``segment``: the committed one unless ``segmenter`` is given),
+    or the hand-made background models' where no network is trained or HAND_MADE is asked for."""
     if is_gallery_style(image, size):
         return gallery_view(image)
     alpha = alpha_band(image)
@@ -61,20 +67,27 @@ def normalise_photo(image: Image.Image, size: int = 28) -> PhotoView:
     rgb = np.asarray(work, dtype=np.float32) / 255.0
     foreground = alpha_foreground(alpha, work.size) if alpha is not None else None
     if foreground is None:
-        foreground = estimate_foreground(rgb)
+        network = default_segmenter() if segmenter is None else segmenter
+        foreground = learned_foreground(rgb, network) if isinstance(network, Segmenter) else estimate_foreground(rgb)
     mask = foreground.mask if foreground.found else np.ones(rgb.shape[:2], bool)
     luma = rgb @ LUMA
     inverted = choose_inverted(luma, mask, foreground)
-    signal = mapped_luminance(1.0 - luma if inverted else luma, mask)
-    if not foreground.found:  # the whole frame is the item: keep today's look (background dark)
-        signal = np.clip((1.0 - luma if inverted else luma), 0, 1)
     box = mask_bbox(mask)
-    placed = place_item(np.where(mask, signal, 0.0), box, size)
+    placed = placed_item(luma, mask, box, inverted, foreground.found, size)
     scale = image.width / work.width, image.height / work.height
     query_box = (int(box[0] * scale[0]), int(box[1] * scale[1]), int(np.ceil(box[2] * scale[0])),
                  int(np.ceil(box[3] * scale[1])))
-    return PhotoView(image=Image.fromarray(placed, "L"), mask=mask, query_size=image.size, bbox=query_box,
-                     found=foreground.found, confidence=foreground.confidence, inverted=inverted)
+    return PhotoView(image=placed, mask=mask, query_size=image.size, bbox=query_box, found=foreground.found,
+                     confidence=foreground.confidence, inverted=inverted)
+
+
+def placed_item(luma: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], inverted: bool, found: bool,
+                size: int) -> Image.Image:
+    """The item's luminance (inverted or not), mapped to the gallery's range, on black, placed."""
+    signal = 1.0 - luma if inverted else luma
+    # Nothing found: the whole frame is the item, its look kept (the background dark).
+    signal = mapped_luminance(signal, mask) if found else np.clip(signal, 0, 1)
+    return Image.fromarray(place_item(np.where(mask, signal, 0.0), box, size), "L")
 
 
 def normalise_arrays(images: list[Image.Image] | np.ndarray, size: int = 28) -> np.ndarray:

@@ -8,8 +8,9 @@ from PIL import Image
 
 from retrieval.engine.photo.augment import PhotoStyle, compose_photo
 from retrieval.engine.photo.backgrounds import KINDS, background
-from retrieval.engine.photo.normalise import normalise_photo
+from retrieval.engine.photo.normalise import HAND_MADE, normalise_photo
 from retrieval.engine.photo.outline import mask_outline, outline_overlay
+from retrieval.engine.photo.segment import default_segmenter
 
 # A plain item with the gallery's look: a shirt-like block with sleeves and a darker print,
 # so it has a silhouette and inner detail without needing the dataset.
@@ -26,6 +27,11 @@ STYLE = PhotoStyle(kinds=KINDS, canvas=(110, 130), aspect=(0.9, 1.1), scale=(0.5
 MIN_IOU = 0.5
 
 
+# Both ways of finding the item: the committed network (the default) and the hand-made
+# background models (used where no network is trained).
+MASKERS = pytest.mark.parametrize("masker", [None, HAND_MADE], ids=["network", "hand-made"])
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / max((a | b).sum(), 1))
 
@@ -35,11 +41,16 @@ def photos(kind: str, n: int = 5):
         yield compose_photo(ITEM, STYLE, np.random.default_rng([3, i]), kind=kind)
 
 
+def test_the_network_is_committed_and_serves_by_default():
+    assert default_segmenter() is not None
+
+
+@MASKERS
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_mask_covers_the_item_on_every_background_kind(kind):
+def test_the_mask_covers_the_item_on_every_background_kind(kind, masker):
     scores = []
     for photo, truth in photos(kind):
-        view = normalise_photo(Image.fromarray(photo))
+        view = normalise_photo(Image.fromarray(photo), segmenter=masker)
         mask = np.asarray(view.query_mask()) > 0
         assert mask.shape == truth.shape and view.query_size == (photo.shape[1], photo.shape[0])
         scores.append(iou(mask, truth))
@@ -59,17 +70,21 @@ def looks_like_the_gallery(view) -> bool:
                 and np.corrcoef(out.ravel(), ITEM.ravel())[0, 1] > 0.5)
 
 
+@MASKERS
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_item_comes_out_light_on_black_centred_and_filling_the_frame(kind):
+def test_the_item_comes_out_light_on_black_centred_and_filling_the_frame(kind, masker):
     # Colours are drawn at random, so now and then item and background nearly match (a dark
     # item on dark noise, or on a pattern of its own colour): most photos, not every one.
-    passed = [looks_like_the_gallery(normalise_photo(Image.fromarray(photo))) for photo, _ in photos(kind, 8)]
+    passed = [looks_like_the_gallery(normalise_photo(Image.fromarray(photo), segmenter=masker))
+              for photo, _ in photos(kind, 8)]
     assert sum(passed) >= 5, passed
 
 
-def test_the_same_photo_gives_the_same_view():
+@MASKERS
+def test_the_same_photo_gives_the_same_view(masker):
     photo, _ = next(photos("texture", 1))
-    a, b = normalise_photo(Image.fromarray(photo)), normalise_photo(Image.fromarray(photo.copy()))
+    a = normalise_photo(Image.fromarray(photo), segmenter=masker)
+    b = normalise_photo(Image.fromarray(photo.copy()), segmenter=masker)
     assert np.array_equal(np.asarray(a.image), np.asarray(b.image)) and np.array_equal(a.mask, b.mask)
     assert (a.bbox, a.found, a.confidence, a.inverted) == (b.bbox, b.found, b.confidence, b.inverted)
 
