@@ -227,8 +227,8 @@ RETRIEVAL = {
     # Big galleries answer from an HNSW graph once it is built (exact scan meanwhile);
     # PORTAL_EXACT_SEARCH=1 keeps every search an exact scan.
     "GRAPH_SEARCH": not env_flag("PORTAL_EXACT_SEARCH", False),
-    # Serve the photo descriptor by default on the image page (off: it loses 0.0055 clean P@5; see README).
-    "PHOTO_DEFAULT": env_flag("PORTAL_PHOTO_DEFAULT", False),
+    # Photo mode is the image page's default where its index is ready (PORTAL_PHOTO_DEFAULT=0: standard).
+    "PHOTO_DEFAULT": env_flag("PORTAL_PHOTO_DEFAULT", True),
     # The server process also marks runs left "running" by a previous process as interrupted.
     "RECOVER_RUNS_AT_STARTUP": env_flag("PORTAL_WARM_ENGINE", False),
     # Checkpoints of runs started from the browser or the API; the active-checkpoint pointers

@@ -20,6 +20,7 @@ from PIL import Image
 from retrieval.engine.config import DEVICES, TrainConfig, common_errors
 from retrieval.engine.data import fashion_mnist
 from retrieval.engine.devices import resolve_device
+from retrieval.engine.errors import NotReady
 from retrieval.engine.options import option
 from retrieval.engine.photo.augment import TRAIN_STYLE, compose_photo
 from retrieval.engine.photo.backgrounds import HELD_OUT_KINDS, TRAIN_KINDS
@@ -43,6 +44,8 @@ class SegmenterTrainConfig(TrainConfig):
     seed: int = field(default=0, metadata=option("random seed", advanced=True))
     device: str = field(default="auto", metadata=option("where to train", choices=DEVICES))
     eval_photos: int = field(default=500, metadata=option("held-out photos for the per-epoch mask IoU", advanced=True))
+    init_from: str | None = field(default=None, metadata=option(
+        "segmenter checkpoint to go on training (blank: from scratch; its width is kept)", advanced=True))
 
     def errors(self) -> list[str]:
         errors = common_errors(self)
@@ -82,7 +85,7 @@ def train_segmenter(config: SegmenterTrainConfig, *, train_images: np.ndarray, e
     seed_torch(config.seed)
     rng = np.random.default_rng([config.seed, 7])
     held_out = photo_examples(eval_images[:config.eval_photos], np.random.default_rng(VALIDATION_SEED))
-    net = ItemSegmenter(config.width).to(device)
+    net = starting_net(config).to(device)
     optimiser = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-4)
     steps_per_epoch = math.ceil(config.photos / config.batch_size)
     schedule = one_cycle(optimiser, config.lr, steps_per_epoch * config.epochs)
@@ -112,6 +115,19 @@ def train_segmenter(config: SegmenterTrainConfig, *, train_images: np.ndarray, e
                           callback=callback)
 
 
+def starting_net(config: SegmenterTrainConfig) -> ItemSegmenter:
+    """A new network, or the one in ``config.init_from`` (NotReady when that file is missing)."""
+    if not config.init_from:
+        return ItemSegmenter(config.width)
+    path = Path(config.init_from)
+    if not path.is_file():
+        raise NotReady(f"No segmenter checkpoint at {path} to go on training from.")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    net = ItemSegmenter(**checkpoint["net_kwargs"])
+    net.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items()})
+    return net
+
+
 @torch.inference_mode()
 def evaluate_segmenter(net: ItemSegmenter, held_out: tuple[np.ndarray, np.ndarray], device) -> tuple[dict, np.ndarray]:
     """Median and mean mask IoU (probability above one half against the true mask's majority)
@@ -130,7 +146,7 @@ def evaluate_segmenter(net: ItemSegmenter, held_out: tuple[np.ndarray, np.ndarra
 
 def save_segmenter(net: ItemSegmenter, config: SegmenterTrainConfig, *, history: list[dict], out_path: Path, clock,
                    device, callback: TrainingCallback) -> TrainResult:
-    checkpoint = {"family": "segmenter", "net_kwargs": {"width": config.width}, "input_side": INPUT_SIDE,
+    checkpoint = {"family": "segmenter", "net_kwargs": {"width": net.width}, "input_side": INPUT_SIDE,
                   "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
                   "config": config.to_dict(), "metrics": history[-1], "trained_at": utc_now(),
                   "train_kinds": list(TRAIN_KINDS), "held_out_kinds": list(HELD_OUT_KINDS)}

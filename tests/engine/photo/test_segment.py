@@ -101,3 +101,22 @@ def test_a_photo_is_masked_by_the_segmenter_it_is_given():
     everything = Segmenter(net=Everything(), checkpoint_id="all")
     view = normalise_photo(Image.fromarray(np.full((60, 60, 3), 90, np.uint8)), segmenter=everything)
     assert not view.found  # a mask of the whole frame is no item
+
+
+def test_a_run_can_go_on_from_a_checkpoint_and_a_missing_one_is_refused(tmp_path):
+    from retrieval.engine.errors import NotReady
+
+    items = np.stack([ITEM] * 8)
+    tiny = dict(epochs=1, photos=8, batch_size=4, eval_photos=4, device="cpu")
+    train_segmenter(SegmenterTrainConfig(width=5, **tiny), train_images=items, eval_images=items,
+                    out_path=tmp_path / "first.pt")
+    first = segment.load_segmenter(tmp_path / "first.pt")
+    train_segmenter(SegmenterTrainConfig(init_from=str(tmp_path / "first.pt"), lr=1e-9, **tiny), train_images=items,
+                    eval_images=items, out_path=tmp_path / "second.pt")
+    second = segment.load_segmenter(tmp_path / "second.pt")
+    assert second.net.width == 5  # the checkpoint's width, not the config's default
+    # The output layer has no batch norm (whose running statistics move in any training step).
+    assert torch.allclose(first.net.out.weight, second.net.out.weight, atol=1e-4)
+    with pytest.raises(NotReady, match="No segmenter checkpoint"):
+        train_segmenter(SegmenterTrainConfig(init_from=str(tmp_path / "missing.pt"), **tiny), train_images=items,
+                        eval_images=items, out_path=tmp_path / "third.pt")

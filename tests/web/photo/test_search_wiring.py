@@ -81,11 +81,12 @@ def test_without_the_photo_index_the_choice_offers_it_disabled_and_standard_serv
         assert refused.status_code == 503 and refused.json()["error"] == "not_ready"
 
 
-def test_the_standard_descriptor_stays_the_default_and_photo_can_be_chosen(client, photo_gallery):
-    """The committed photo checkpoint loses 0.0055 clean P@5 (the rule allows 0.005)."""
+def test_standard_is_the_default_when_the_setting_says_so_and_photo_can_be_chosen(client, photo_gallery, settings):
     from retrieval.photo.services import default_descriptor_mode, photo_pair
 
+    settings.RETRIEVAL = {**settings.RETRIEVAL, "PHOTO_DEFAULT": False}
     assert default_descriptor_mode(photo_gallery.slug) == "standard"
+    assert post_api(client, shop_photo(photo_gallery)).json()["descriptor"] == "standard"
     chosen = post_api(client, shop_photo(photo_gallery), descriptor="photo").json()
     assert chosen["descriptor"] == "photo" and chosen["checkpoint_id"] == photo_pair(photo_gallery.slug).checkpoint_id
 
@@ -101,11 +102,9 @@ def test_a_photo_mode_query_already_in_the_gallery_style_is_served_by_the_standa
     assert photo["descriptor"] == "photo"
 
 
-def test_the_photo_descriptor_is_the_default_when_the_setting_asks_and_standard_can_be_chosen(
-        client, photo_gallery, settings):
+def test_the_photo_descriptor_is_the_default_once_ready_and_standard_can_be_chosen(client, photo_gallery):
     from retrieval.photo.services import default_descriptor_mode, photo_pair
 
-    settings.RETRIEVAL = {**settings.RETRIEVAL, "PHOTO_DEFAULT": True}
     assert default_descriptor_mode(photo_gallery.slug) == "photo"
     html = client.get(reverse("retrieval:search")).content.decode()
     assert "not trained or not indexed yet" not in html
