@@ -153,8 +153,8 @@ def fold_batch_norms(net: nn.Module) -> nn.Module:
 
 
 def default_segmenter() -> Segmenter | None:
-    """The segmenter at ``CHECKPOINT``, loaded once and again when the file changes (a run of
-    the training centre replaces it); None without one (the hand-made models decide)."""
+    """The segmenter at ``CHECKPOINT``, loaded once and again when the file changes (``manage.py
+    train photo_segmenter`` replaces it); None without one (the hand-made models decide)."""
     try:
         stat = CHECKPOINT.stat()
     except OSError:
