@@ -17,11 +17,13 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage
 
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)  # RGB weights of luminance (ITU-R BT.601)
 BORDER_SHARE = 0.05  # the band around the image taken as background, as a share of its short side
 CLUSTERS = 6  # colour/texture clusters of the border
 TEXTURE_WEIGHT = 1.5  # local contrast's weight against colour in the border clusters
 SMOOTH_FIT = 0.15  # the polynomial model is used where its border residual (95th percentile) is below this
 MIN_AREA_SHARE = 0.002  # a mask smaller than this share of the image is "nothing found"
+MAX_AREA_SHARE = 0.97  # a mask over this share of the image is no item either: it is the background
 PART_SHARE = 0.12  # a region at least this share of the largest one is a part of the item too
 PATTERN_SPREAD, PATTERN_FLOOR = 0.7, 0.02  # a pixel this far beyond the border's 95th percentile is not background
 SMALL_HOLE_SHARE = 0.03  # holes smaller than this share of the item are filled (a highlight, a print)
@@ -41,7 +43,7 @@ def estimate_foreground(rgb: np.ndarray) -> Foreground:
     h, w, _ = rgb.shape
     band = max(2, round(BORDER_SHARE * min(h, w)))
     smooth = ndimage.uniform_filter(rgb, size=(3, 3, 1), mode="nearest")
-    luma = smooth @ np.array([0.299, 0.587, 0.114], np.float32)
+    luma = smooth @ LUMA
     contrast = local_contrast(luma)
     border = border_mask(h, w, band)
     pattern = pattern_score(smooth, contrast, border)
@@ -59,7 +61,7 @@ def estimate_foreground(rgb: np.ndarray) -> Foreground:
             raw = ndimage.binary_opening(score > 1.0, structure=np.ones((3, 3), bool))
     mask, share = item_region(raw, border)
     area = int(mask.sum())
-    found = area >= max(12, MIN_AREA_SHARE * h * w) and area <= 0.97 * h * w
+    found = is_item_sized(area, h, w)
     confidence = item_confidence(score, mask, border, share) if found else 0.0
     return Foreground(mask=mask, score=score, background_luma=float(np.median(luma[border])), found=found,
                       confidence=confidence)
@@ -127,6 +129,11 @@ def item_region(raw: np.ndarray, border: np.ndarray) -> tuple[np.ndarray, float]
         small = np.flatnonzero(hole_areas < SMALL_HOLE_SHARE * mask.sum())
         mask |= np.isin(holes, small)
     return mask, float(areas[chosen - 1].sum() / max(areas.sum(), 1))
+
+
+def is_item_sized(area: int, h: int, w: int) -> bool:
+    """Whether a mask of ``area`` pixels in an h x w image is an item: neither a speck nor the frame."""
+    return max(12, MIN_AREA_SHARE * h * w) <= area <= MAX_AREA_SHARE * h * w
 
 
 def item_region_share(mask: np.ndarray) -> float:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .foreground import Foreground, estimate_foreground, item_region_share
+from .foreground import LUMA, Foreground, estimate_foreground, item_region_share
 from .segment import Segmenter, default_segmenter, learned_foreground
 
 WORK_SIDE = 128  # long side of the working copy, px
@@ -32,7 +32,6 @@ GALLERY_HIGH = 240  # the gallery items' 98th percentile (239), where an item's 
 GALLERY_LOW = 40  # where an item's dark end goes: a median item pixel then lands near the gallery's 172
 MIN_RANGE = 0.12  # an item's luminance range narrower than this is flat: its noise is not stretched
 POLARITY_BAND = (0.42, 0.58)  # a median this near the middle of the range cannot tell light detail from dark
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @dataclass(frozen=True)

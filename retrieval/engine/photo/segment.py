@@ -24,11 +24,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from .foreground import BORDER_SHARE, MIN_AREA_SHARE, Foreground, border_mask, item_region
+from .foreground import BORDER_SHARE, LUMA, Foreground, border_mask, is_item_sized, item_region
 
 INPUT_SIDE = 64  # the network's input: the working copy squashed to this square
 RING = 2  # width of the outer ring of the 16 px feature map pooled as the background summary
-LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "photo-segmenter.pt"
 
 
@@ -93,11 +92,9 @@ def learned_foreground(rgb: np.ndarray, segmenter: "Segmenter") -> Foreground:
     h, w = probability.shape
     border = border_mask(h, w, max(2, round(BORDER_SHARE * min(h, w))))
     mask, share = item_region(probability > 0.5, border)
-    area = int(mask.sum())
-    found = area >= max(12, MIN_AREA_SHARE * h * w) and area <= 0.97 * h * w
-    luma = rgb @ LUMA
-    return Foreground(mask=mask, score=2.0 * probability, background_luma=float(np.median(luma[border])), found=found,
-                      confidence=item_confidence(probability, mask, border, share) if found else 0.0)
+    found = is_item_sized(int(mask.sum()), h, w)
+    return Foreground(mask=mask, score=2.0 * probability, background_luma=float(np.median(rgb[border] @ LUMA)),
+                      found=found, confidence=item_confidence(probability, mask, border, share) if found else 0.0)
 
 
 def item_confidence(probability: np.ndarray, mask: np.ndarray, border: np.ndarray, share: float) -> float:
@@ -126,13 +123,18 @@ class Segmenter:
             return torch.sigmoid(logits)[0].numpy()
 
 
-def load_segmenter(path: Path | str) -> Segmenter:
-    from ..fileio import file_digest
-
+def read_net(path: Path | str) -> ItemSegmenter:
+    """The network stored in a segmenter checkpoint, as trained (batch norms and all)."""
     checkpoint = torch.load(Path(path), map_location="cpu", weights_only=True)
     net = ItemSegmenter(**checkpoint["net_kwargs"])
     net.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items()})
-    net = fold_batch_norms(net.eval().requires_grad_(False)).to(memory_format=torch.channels_last)
+    return net
+
+
+def load_segmenter(path: Path | str) -> Segmenter:
+    from ..fileio import file_digest
+
+    net = fold_batch_norms(read_net(path).eval().requires_grad_(False)).to(memory_format=torch.channels_last)
     return Segmenter(net=net, checkpoint_id=file_digest(path))
 
 

@@ -24,8 +24,9 @@ from retrieval.engine.errors import NotReady
 from retrieval.engine.options import option
 from retrieval.engine.photo.augment import TRAIN_STYLE, compose_photo
 from retrieval.engine.photo.backgrounds import HELD_OUT_KINDS, TRAIN_KINDS
+from retrieval.engine.photo.foreground import LUMA
 from retrieval.engine.photo.normalise import working_copy
-from retrieval.engine.photo.segment import INPUT_SIDE, ItemSegmenter, network_input
+from retrieval.engine.photo.segment import INPUT_SIDE, ItemSegmenter, network_input, read_net
 from retrieval.engine.training.callbacks import EpochInfo, TrainingCallback, TrainResult
 from retrieval.engine.training.loop import StepClock, one_cycle, save_checkpoint, seed_torch, utc_now
 from retrieval.engine.training.registry import TrainContext, TrainerSpec, register_trainer
@@ -122,10 +123,7 @@ def starting_net(config: SegmenterTrainConfig) -> ItemSegmenter:
     path = Path(config.init_from)
     if not path.is_file():
         raise NotReady(f"No segmenter checkpoint at {path} to go on training from.")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    net = ItemSegmenter(**checkpoint["net_kwargs"])
-    net.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items()})
-    return net
+    return read_net(path)
 
 
 @torch.inference_mode()
@@ -138,7 +136,7 @@ def evaluate_segmenter(net: ItemSegmenter, held_out: tuple[np.ndarray, np.ndarra
                              for s in range(0, len(inputs), 256)]).numpy()
     found, truth = probability > 0.5, masks >= 0.5
     iou = (found & truth).sum((1, 2)) / np.maximum((found | truth).sum((1, 2)), 1)
-    photo = (inputs[:SAMPLES, :3] + 0.5).transpose(0, 2, 3, 1) @ np.array([0.299, 0.587, 0.114], np.float32)
+    photo = (inputs[:SAMPLES, :3] + 0.5).transpose(0, 2, 3, 1) @ LUMA
     grid = np.concatenate([photo, probability[:SAMPLES], masks[:SAMPLES]])
     return ({"mask_iou": round(float(np.median(iou)), 4), "mask_iou_mean": round(float(iou.mean()), 4)},
             (np.clip(grid, 0, 1) * 255).round().astype(np.uint8))
