@@ -66,6 +66,8 @@ def main() -> None:
         "cpu_median_of_run_medians_ms": round(float(np.median([r["p50"] for r in cpu_runs])), 3),
         "target_ms": TARGET_MS, "met": median <= TARGET_MS,
         "segmenter": default_segmenter().checkpoint_id if default_segmenter() else None,
+        # bfloat16 where the CPU has it natively (segment.serving_dtype), else float32.
+        "segmenter_dtype": str(default_segmenter().dtype).removeprefix("torch.") if default_segmenter() else None,
         "hand_made_runs": hand_made,
         "hand_made_median_of_run_medians_ms": round(float(np.median([r["p50"] for r in hand_made])), 3),
         "machine": {"cpus": os.cpu_count(), "loadavg_start": load_start,

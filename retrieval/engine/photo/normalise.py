@@ -26,6 +26,7 @@ from .foreground import LUMA, Foreground, estimate_foreground, item_region_share
 from .segment import Segmenter, default_segmenter, learned_foreground
 
 WORK_SIDE = 128  # long side of the working copy, px
+MIN_WORK_SHARE = 0.9  # a large photo reduced to 0.9-1 x WORK_SIDE needs no resize after its integer reduction
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 OPAQUE_SHARE = 0.97  # an alpha channel this opaque (or more) is no cut-out: the background model decides
 GALLERY_HIGH = 240  # the gallery items' 98th percentile (239), where an item's bright end goes
@@ -64,15 +65,17 @@ def normalise_photo(image: Image.Image, size: int = 28, segmenter: Segmenter | s
     alpha = alpha_band(image)
     work = working_copy(image)
     rgb = np.asarray(work, dtype=np.float32) / 255.0
+    luma = rgb @ LUMA
     foreground = alpha_foreground(alpha, work.size) if alpha is not None else None
     if foreground is None:
         network = default_segmenter() if segmenter is None else segmenter
-        foreground = learned_foreground(rgb, network) if isinstance(network, Segmenter) else estimate_foreground(rgb)
+        foreground = (learned_foreground(rgb, network, luma) if isinstance(network, Segmenter)
+                      else estimate_foreground(rgb))
     mask = foreground.mask if foreground.found else np.ones(rgb.shape[:2], bool)
-    luma = rgb @ LUMA
-    inverted = choose_inverted(luma, mask, foreground)
+    levels = item_levels(luma, mask)
+    inverted = choose_inverted(levels, foreground.background_luma)
     box = mask_bbox(mask)
-    placed = placed_item(luma, mask, box, inverted, foreground.found, size)
+    placed = placed_item(luma, mask, box, levels if foreground.found else None, inverted, size)
     scale = image.width / work.width, image.height / work.height
     query_box = (int(box[0] * scale[0]), int(box[1] * scale[1]), int(np.ceil(box[2] * scale[0])),
                  int(np.ceil(box[3] * scale[1])))
@@ -80,12 +83,13 @@ def normalise_photo(image: Image.Image, size: int = 28, segmenter: Segmenter | s
                      confidence=foreground.confidence, inverted=inverted)
 
 
-def placed_item(luma: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], inverted: bool, found: bool,
-                size: int) -> Image.Image:
-    """The item's luminance (inverted or not), mapped to the gallery's range, on black, placed."""
+def placed_item(luma: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int], levels: np.ndarray | None,
+                inverted: bool, size: int) -> Image.Image:
+    """The item's luminance (inverted or not), mapped from its ``levels`` to the gallery's range,
+    on black, placed. Without levels (nothing was found) the whole frame is the item, its look
+    kept (the background dark)."""
     signal = 1.0 - luma if inverted else luma
-    # Nothing found: the whole frame is the item, its look kept (the background dark).
-    signal = mapped_luminance(signal, mask) if found else np.clip(signal, 0, 1)
+    signal = np.clip(signal, 0, 1) if levels is None else mapped_luminance(signal, levels, inverted)
     return Image.fromarray(place_item(np.where(mask, signal, 0.0), box, size), "L")
 
 
@@ -143,10 +147,14 @@ def alpha_foreground(alpha: Image.Image, size: tuple[int, int]) -> Foreground | 
 
 
 def working_copy(image: Image.Image) -> Image.Image:
-    """RGB, at most WORK_SIDE px on its long side; a large photo is first reduced by an integer
-    factor (cheap), then resized."""
+    """RGB, at most WORK_SIDE px on its long side. A large photo is reduced by an integer factor
+    first (cheap: a box average); where a factor lands it within WORK_SIDE and MIN_WORK_SHARE of
+    it (a 1 MP photo: 125 px) that is all, otherwise the reduced copy is resized."""
     rgb = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGB")
-    factor = max(rgb.size) // WORK_SIDE
+    long_side = max(rgb.size)
+    factor = long_side // WORK_SIDE
+    if factor >= 2 and long_side / (factor + 1) >= MIN_WORK_SHARE * WORK_SIDE:
+        factor += 1  # lands within WORK_SIDE: no resize
     if factor >= 2:  # reduce before converting: converting a full photo is a copy of every pixel
         rgb = rgb.reduce(factor)
     rgb = rgb.convert("RGB")
@@ -156,23 +164,29 @@ def working_copy(image: Image.Image) -> Image.Image:
     return rgb
 
 
-def choose_inverted(luma: np.ndarray, mask: np.ndarray, foreground: Foreground) -> bool:
+def item_levels(luma: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The 2nd, 50th and 98th percentiles of the item's luminance (its interior's): one sort
+    serves both the polarity and the range mapping."""
+    return np.quantile(luma[interior(mask)], [0.02, 0.5, 0.98])
+
+
+def choose_inverted(levels: np.ndarray, background_luma: float) -> bool:
     """Invert when that makes most of the item bright (the gallery's shape); when the item is
     too flat or too even to tell, invert a dark item on a lighter background."""
-    values = luma[interior(mask)]
-    low, mid, high = np.quantile(values, [0.02, 0.5, 0.98])
+    low, mid, high = levels
     spread = high - low
     if spread >= MIN_RANGE:
         position = (mid - low) / spread
         if not POLARITY_BAND[0] <= position <= POLARITY_BAND[1]:
             return bool(position < 0.5)
-    return bool(np.median(values) < foreground.background_luma)
+    return bool(mid < background_luma)
 
 
-def mapped_luminance(signal: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def mapped_luminance(signal: np.ndarray, levels: np.ndarray, inverted: bool) -> np.ndarray:
     """The item's [2nd, 98th] percentile range mapped to the gallery's [GALLERY_LOW, GALLERY_HIGH]
-    (a flat item gets a range of MIN_RANGE, so its noise is not stretched into texture)."""
-    low, high = np.quantile(signal[interior(mask)], [0.02, 0.98])
+    (a flat item gets a range of MIN_RANGE, so its noise is not stretched into texture). The
+    inverted signal's percentiles are the luminance's, mirrored."""
+    low, high = (1.0 - levels[2], 1.0 - levels[0]) if inverted else (levels[0], levels[2])
     low = min(low, high - MIN_RANGE)
     mapped = GALLERY_LOW + (GALLERY_HIGH - GALLERY_LOW) * (signal - low) / (high - low)
     return np.clip(mapped / 255.0, 0, 1)

@@ -120,3 +120,18 @@ def test_a_run_can_go_on_from_a_checkpoint_and_a_missing_one_is_refused(tmp_path
     with pytest.raises(NotReady, match="No segmenter checkpoint"):
         train_segmenter(SegmenterTrainConfig(init_from=str(tmp_path / "missing.pt"), **tiny), train_images=items,
                         eval_images=items, out_path=tmp_path / "third.pt")
+
+
+def test_bfloat16_and_float32_find_the_same_items_and_each_is_deterministic():
+    from .test_normalise import iou, photos
+
+    exact = segment.load_segmenter(segment.CHECKPOINT, torch.float32)
+    fast = segment.load_segmenter(segment.CHECKPOINT, torch.bfloat16)
+    assert fast.dtype == torch.bfloat16 and next(fast.net.parameters()).dtype == torch.bfloat16
+    for kind in ("checker", "texture"):
+        for photo, _ in photos(kind, n=3):
+            rgb = photo.astype(np.float32) / 255.0
+            a, b = learned_foreground(rgb, exact), learned_foreground(rgb, fast)
+            assert iou(a.mask, b.mask) > 0.95 and abs(a.confidence - b.confidence) < 0.1
+            assert np.array_equal(b.mask, learned_foreground(rgb.copy(), fast).mask)
+
