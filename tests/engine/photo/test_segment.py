@@ -135,3 +135,20 @@ def test_bfloat16_and_float32_find_the_same_items_and_each_is_deterministic():
             assert iou(a.mask, b.mask) > 0.95 and abs(a.confidence - b.confidence) < 0.1
             assert np.array_equal(b.mask, learned_foreground(rgb.copy(), fast).mask)
 
+
+
+def test_where_the_network_finds_nothing_the_hand_made_models_get_their_say():
+    from .test_normalise import iou, photos
+
+    class Nothing:  # a stand-in network: no pixel is the item
+        width = 4
+
+        def __call__(self, x):
+            return torch.full(x.shape[:1] + x.shape[2:], -10.0)
+
+    nothing = Segmenter(net=Nothing(), checkpoint_id="none")
+    photo, truth = next(photos("solid", n=1))
+    view = normalise_photo(Image.fromarray(photo), segmenter=nothing)
+    assert view.found and iou(np.asarray(view.query_mask()) > 0, truth) > 0.8
+    blank = normalise_photo(Image.fromarray(np.full((60, 60, 3), 90, np.uint8)), segmenter=nothing)
+    assert not blank.found  # neither finds anything: still "nothing found"
