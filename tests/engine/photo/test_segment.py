@@ -136,7 +136,6 @@ def test_bfloat16_and_float32_find_the_same_items_and_each_is_deterministic():
             assert np.array_equal(b.mask, learned_foreground(rgb.copy(), fast).mask)
 
 
-
 def test_where_the_network_finds_nothing_the_hand_made_models_get_their_say():
     from .test_normalise import iou, photos
 
