@@ -1,7 +1,7 @@
 """Global nearest-neighbour source search (the paper's method and the baselines) and its measures.
 
 ``LatentModel`` is an encoder and a decoder from a composites checkpoint: ``composites_encoder``
-(the GAN's discriminator inverting the GAN's generator: the paper's ``gan_ae``) or
+(the GAN's discriminator and generator trained as an autoencoder: the paper's ``gan_ae``) or
 ``composites_ae`` (the baseline). Any vectors (latents, descriptors, raw pixels) are searched
 by Euclidean distance."""
 
@@ -72,7 +72,38 @@ def median_distance(vectors: np.ndarray, sample: int = 1000, seed: int = 0) -> f
     return float(np.median(np.sqrt(np.maximum(upper, 0))))
 
 
+def hits(ranked: np.ndarray, truth: np.ndarray, k: int) -> np.ndarray:
+    """[Q]: the share of each query's true sources among its top k ([Q, >=k] and [Q, m])."""
+    top = ranked[:, :k]
+    return np.array([np.isin(t, r).mean() for r, t in zip(top, truth, strict=True)], np.float64)
+
+
 def recall(ranked: np.ndarray, truth: np.ndarray, k: int) -> float:
     """Mean share of each query's true sources among its top k ([Q, >=k] and [Q, m])."""
-    top = ranked[:, :k]
-    return float(np.mean([np.isin(t, r).mean() for r, t in zip(top, truth, strict=True)]))
+    return float(hits(ranked, truth, k).mean())
+
+
+Z95 = 1.96  # two-sided 95% under the normal approximation (a thousand queries per setting)
+
+
+def mean_interval(values: np.ndarray) -> tuple[float, float]:
+    """The 95% confidence interval of the mean of ``values`` (independent queries)."""
+    values = np.asarray(values, np.float64)
+    half = Z95 * values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else np.inf
+    return float(values.mean() - half), float(values.mean() + half)
+
+
+def compare(first: tuple[str, np.ndarray], second: tuple[str, np.ndarray], chance: float) -> dict:
+    """Two methods, as (name, per-query hits) on the same queries: the first one's mean difference
+    with its paired 95% interval, and the verdict. A difference whose interval holds 0 is a tie;
+    so is any difference while neither method's interval clears ``chance`` (a random ranking's
+    recall), where the two differ only in which random items they hit."""
+    (_, a), (_, b) = first, second
+    low, high = mean_interval(np.asarray(a, np.float64) - np.asarray(b, np.float64))
+    above = {name: mean_interval(v)[0] > chance for name, v in (first, second)}
+    if not any(above.values()):
+        verdict = "tie at chance"
+    else:
+        verdict = "better" if low > 0 else "worse" if high < 0 else "tie"
+    return {"difference": round(float(np.mean(a) - np.mean(b)), 4), "ci95": [round(low, 4), round(high, 4)],
+            "above_chance": above, "verdict": verdict}

@@ -10,7 +10,7 @@ from retrieval.engine.composites.builders import KINDS, blend, random_composite
 from retrieval.engine.composites.data import fmnist_images
 from retrieval.engine.composites.explain import explain, ranking
 from retrieval.engine.composites.gallery import GalleryArrays
-from retrieval.engine.composites.search import LatentModel, median_distance, nearest, recall
+from retrieval.engine.composites.search import LatentModel, compare, hits, median_distance, nearest, recall
 from tests.conftest import DATASET_MISSING
 
 CHECKPOINTS = Path(__file__).resolve().parents[3] / "retrieval" / "checkpoints"
@@ -44,6 +44,20 @@ def test_nearest_and_the_measures():
     assert rows.tolist() == [[1, 2]] and distances[0][0] == pytest.approx(0.5)
     assert median_distance(gallery) == pytest.approx(5.0)
     assert recall(np.array([[1, 2, 0]]), np.array([[0, 2]]), 2) == 0.5
+    assert hits(np.array([[1, 2, 0], [0, 2, 1]]), np.array([[0, 2], [0, 2]]), 2).tolist() == [0.5, 1.0]
+
+
+def test_a_paired_comparison_tells_a_real_difference_from_noise_and_from_chance():
+    rng = np.random.default_rng(0)
+    strong, weak = (rng.random(1000) < 0.6).astype(float), (rng.random(1000) < 0.4).astype(float)
+    assert compare(("a", strong), ("b", weak), 0.01)["verdict"] == "better"
+    assert compare(("a", weak), ("b", strong), 0.01)["verdict"] == "worse"
+    same = compare(("a", strong), ("b", (rng.random(1000) < 0.6).astype(float)), 0.01)
+    assert same["verdict"] == "tie" and same["ci95"][0] < 0 < same["ci95"][1]
+    # Both near a random ranking's recall: whichever hits more random items says nothing.
+    lucky, unlucky = (rng.random(1000) < 0.012).astype(float), (rng.random(1000) < 0.006).astype(float)
+    at_chance = compare(("a", lucky), ("b", unlucky), 0.0095)
+    assert at_chance["verdict"] == "tie at chance" and at_chance["above_chance"] == {"a": False, "b": False}
 
 
 @pytest.mark.skipif(DATASET_MISSING, reason="Fashion-MNIST is not installed")

@@ -1,12 +1,19 @@
 """A tiny stamps gallery (coloured shapes on white, imported as `tuxpaint-stamps`) for the
-composites page, API, websocket and evaluation tests."""
+composites page, API, websocket and evaluation tests, and the committed stamps latent models
+copied into the test checkpoint folder for the tests that search by latents."""
+
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
+from django.conf import settings
 from PIL import Image, ImageDraw
 
 from retrieval.composites import services
 from retrieval.galleries.folders import gallery_import_folder
+
+COMMITTED = Path(__file__).resolve().parents[3] / "retrieval" / "checkpoints"
 
 
 @pytest.fixture
@@ -27,6 +34,21 @@ def stamps(db, tmp_path):
     gallery = gallery_import_folder(folder=tmp_path, slug="tuxpaint-stamps").gallery
     yield gallery
     services.composite_gallery.cache_clear()
+
+
+@pytest.fixture
+def latents(stamps):
+    """The committed stamps encoder (the paper's) and baseline autoencoder, served from the test
+    checkpoint folder (64 px, so they read the tiny gallery's images as they are)."""
+    folder = Path(settings.RETRIEVAL["CHECKPOINT_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for family in ("encoder", "ae"):
+        shutil.copyfile(COMMITTED / f"composites-{family}-stamps.pt", folder / f"composites-{family}-stamps.pt")
+    services.latent_model.cache_clear()
+    yield stamps
+    services.latent_model.cache_clear()
+    for family in ("encoder", "ae"):
+        (folder / f"composites-{family}-stamps.pt").unlink(missing_ok=True)
 
 
 def pick(gallery, count: int = 3) -> list[int]:

@@ -23,8 +23,8 @@ def test_a_link_builds_the_composite_and_marks_its_true_sources(client, stamps, 
     assert html.count("found-source true-source") == 3, html[html.find("found-sources"):][:3000]
 
 
-def test_the_api_answers_json_and_csv(client, stamps):
-    ids = pick(stamps)
+def test_the_api_answers_json_and_csv(client, latents):
+    ids = pick(latents)
     body = {"sources": ",".join(map(str, ids)), "combine": "blend", "alphas": "0.5,0.3,0.2", "k": 4}
     response = client.post("/api/composites/search/", body, content_type="application/json")
     assert response.status_code == 200
@@ -33,7 +33,8 @@ def test_the_api_answers_json_and_csv(client, stamps):
     assert [s["true"] for s in data["sources"][:3]] == [True, True, True]
     assert data["composite"].startswith("data:image/png;base64,") and len(data["sources"][0]["box"]) == 4
     methods = {m["name"] for m in data["methods"]}
-    assert {"descriptor", "pixel"} <= methods
+    assert {"gan_ae", "ae", "descriptor", "pixel"} <= methods
+    assert data["reconstruction"].startswith("data:image/png;base64,")  # G(E(x)), the paper's decoder
     csv = client.post("/api/composites/search/?format=csv", body, content_type="application/json")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode().splitlines()

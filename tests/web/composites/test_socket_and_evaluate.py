@@ -35,8 +35,8 @@ async def test_moving_the_blend_slider_re_ranks_over_the_socket(stamps):
         await socket.disconnect()
 
 
-def test_evaluate_composites_on_a_tiny_subset(stamps, capsys):
-    call_command("evaluate", "composites", "--json", "--count", "3", "--methods", "explain,pixel,descriptor")
+def test_evaluate_composites_on_a_tiny_subset(latents, capsys):
+    call_command("evaluate", "composites", "--json", "--count", "3", "--methods", "explain,pixel,descriptor,gan_ae,ae")
     report = json.loads(capsys.readouterr().out)
     assert report["task"] == "composites" and report["count"] == 3 and report["gallery_size"] == 18
     assert set(report["settings"]) == {f"{k}-{n}" for k in ("blend", "collage", "paste") for n in (2, 3)}
@@ -46,3 +46,8 @@ def test_evaluate_composites_on_a_tiny_subset(stamps, capsys):
             assert 0 <= r["recall@3"] <= r["recall@10"] <= 1 and r["nn_distance_normalised"] >= 0
     assert report["settings"]["blend-2"]["methods"]["explain"]["recall@10"] == 1.0
     assert "explain_above_every_method" in report["targets"]
+    assert report["chance_recall@10"] == round(10 / 18, 4)
+    paired = report["settings"]["paste-3"]["gan_ae_vs_ae"]
+    assert paired["verdict"] in ("better", "worse", "tie", "tie at chance") and set(paired["above_chance"]) == {"gan_ae", "ae"}
+    verdicts = report["targets"]["gan_ae_better_than_ae"]["paired_recall@10_by_setting"]
+    assert set(verdicts) == set(report["settings"])
