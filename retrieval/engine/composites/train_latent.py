@@ -1,8 +1,10 @@
 """Trains the two latent models of the composite search:
 
 - ``composites_encoder`` (the paper's): the GAN's discriminator, its last layer replaced by a conv
-  to the latent size, learns to invert the frozen generator with a pixel loss ||G(E(x)) - x||^2
-  and a latent loss ||E(G(z)) - z||^2 (both as means);
+  to the latent size, as encoder and the GAN's generator as decoder, trained together with a
+  pixel loss ||G(E(x)) - x||^2 and a latent loss ||E(G(z)) - z||^2 (both as means; the latent
+  loss trains the encoder only, so the decoder stays the GAN's unless the pixels ask otherwise);
+  ``--no-tune-generator`` inverts the frozen generator instead;
 - ``composites_ae`` (the baseline): an encoder and a decoder of the same shapes, from scratch,
   trained together with the pixel loss alone, without the GAN.
 
@@ -29,7 +31,7 @@ HELD = 256  # images for the per-epoch reconstruction error
 
 
 def gan_checkpoint(config, context: TrainContext) -> Path:
-    """The GAN to invert: the configured one, else the family's file beside the output, else the committed one."""
+    """The GAN to start from: the configured one, else the family's file beside the output, else the committed one."""
     if config.gan:
         return Path(config.gan)
     name = checkpoint_name("gan", config.gallery)
@@ -52,7 +54,7 @@ def _networks(config, context, device, paper: bool):
     disc = load_state(Discriminator(shape["size"], shape["channels"], shape["width"]), gan["discriminator"])
     encoder = Encoder.from_discriminator(disc, shape["size"], shape["channels"], shape["width"]).to(device)
     for p in net_g.parameters():
-        p.requires_grad_(False)
+        p.requires_grad_(config.tune_generator)
     return net_g, encoder, shape, path.name
 
 
@@ -62,7 +64,8 @@ def train_latent(config, context: TrainContext, callback: TrainingCallback, *, p
     _, _, background = gallery_shape(config.gallery)
     images = training_images(config.gallery, context.data_dir, config.folder, config.subset, config.seed)
     net_g, encoder, shape, gan_name = _networks(config, context, device, paper)
-    params = list(encoder.parameters()) + ([] if paper else list(net_g.parameters()))
+    tuned = not paper or config.tune_generator
+    params = list(encoder.parameters()) + (list(net_g.parameters()) if tuned else [])
     opt = torch.optim.Adam(params, lr=config.lr, betas=(config.beta1, 0.999))
     rng = torch.Generator().manual_seed(config.seed)
     held = torch.from_numpy(images[torch.randperm(len(images), generator=torch.Generator().manual_seed(7))[:HELD].numpy()])
@@ -72,13 +75,15 @@ def train_latent(config, context: TrainContext, callback: TrainingCallback, *, p
     history = []
     for epoch in range(1, config.epochs + 1):
         encoder.train()
-        net_g.eval() if paper else net_g.train()
+        net_g.train(tuned)
         for batch in batches(images, config, rng, background, config.gallery == "tuxpaint-stamps"):
             x = batch.to(device)
             losses = {"pixel": F.mse_loss(net_g(encoder(x)), x)}
             if paper:
                 z = torch.randn(len(x), LATENT, generator=rng).to(device)
-                losses["latent"] = F.mse_loss(encoder(net_g(z)), z)
+                with torch.no_grad():  # the decoder learns from the pixel loss alone
+                    fake = net_g(z)
+                losses["latent"] = F.mse_loss(encoder(fake), z)
             total = losses["pixel"] + (config.latent_weight * losses["latent"] if paper else 0)
             opt.zero_grad(set_to_none=True)
             total.backward()
@@ -125,8 +130,9 @@ def _samples(net_g, encoder, shown):
 QUICK = {"epochs": 1, "batch_size": 16, "subset": 48, "sample_every": 2, "device": "cpu"}
 register_trainer(TrainerSpec(
     name="composites_encoder", title="Composites GAN encoder (GAN + autoencoder)",
-    description="The DCGAN's discriminator, its last layer replaced by a conv to the latent, learns to invert the "
-                "frozen generator (pixel loss ||G(E(x)) - x|| + latent loss ||E(G(z)) - z||): Kundu & Dutta's latents. "
+    description="The DCGAN's discriminator, its last layer replaced by a conv to the latent, as encoder and its "
+                "generator as decoder, trained together (pixel loss ||G(E(x)) - x|| + latent loss ||E(G(z)) - z||): "
+                "Kundu & Dutta's latents. "
                 "Needs `manage.py train composites_gan` first.",
     config_cls=CompositeEncoderConfig, run=lambda c, x, cb: train_latent(c, x, cb, paper=True), dataset="fashion-mnist",
     produces="composites_encoder", generative=True, quick=QUICK | {"width": 16},
