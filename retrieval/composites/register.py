@@ -1,7 +1,7 @@
 """The composites query kind (Kundu & Dutta: find the images a composite was made from): the
 `/composites/` page, its websocket start, its query API and CSV, and `evaluate composites`."""
 
-from retrieval.composites import evaluation, views
+from retrieval.composites import evaluation, services, views
 from retrieval.composites.forms import CompositeQueryForm
 from retrieval.composites.serializers import CompositeRequestSerializer, CompositeResponseSerializer
 from retrieval.core.kinds import QueryApi, QueryKind, register_kind
@@ -11,7 +11,7 @@ KIND = register_kind(QueryKind(
     form=CompositeQueryForm, search=views.run, stream=views.stream, results=views.results,
     page_context=views.page_context, page_template="retrieval/composites/page.html",
     results_template="retrieval/composites/_results.html", rows=views.rows, row_columns=("method",),
-    link_fields=views.link_fields,
+    link_fields=views.link_fields, warm=services.warm_in_background,
     query_api=QueryApi(
         path="composites/search/", name="composites-search", noun="composite",
         summary="Find the sources of a composite",

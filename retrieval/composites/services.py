@@ -6,7 +6,9 @@ Galleries: the stamps (all 1,049 images; the composite models were trained on th
 search looks for images the models saw, as the paper's) and Fashion-MNIST's test split (held
 out: the models learned from the training split only)."""
 
+import logging
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +32,8 @@ TITLES = {"explain": "Portal: region-wise explain-away", "gan_ae": "Paper: GAN +
           "ae": "Autoencoder alone", "descriptor": "Trained descriptor", "pixel": "Raw pixels"}
 SPLIT = {"tuxpaint-stamps": GalleryImage.Split.TRAIN, "fashion-mnist": GalleryImage.Split.TEST}
 _LOCK = threading.Lock()
+WARMED = "tuxpaint-stamps"  # the page's default gallery: its first query is paid at start-up
+log = logging.getLogger(__name__)
 
 
 def supported(slug: str) -> bool:
@@ -162,3 +166,44 @@ def search(method: str, cg: CompositeGallery, composite: np.ndarray, k: int):
     space = spaces(cg)
     rows, distances = nearest(space.gallery_vectors(method), space.describe(method, composite[None]), k)
     return rows[0].tolist(), distances[0].tolist(), None
+
+
+def warm(slug: str = WARMED) -> list[str]:
+    """Build what the gallery's first composite query would otherwise pay for (its arrays,
+    every method's gallery vectors, the paste search's templates: tens of seconds on a busy
+    CPU) by searching one composite of each kind with every method; the methods warmed."""
+    from retrieval.engine.composites.builders import KINDS, random_composite
+
+    cg, rng, warmed = composite_gallery(slug), np.random.default_rng(0), []
+    for kind in KINDS:
+        composite = random_composite(kind, list(cg.arrays.images[:3]), rng, background=cg.arrays.background)
+        for method in METHODS:
+            try:
+                search(method, cg, composite.image, 1)
+            except NotReady:  # a model not trained yet: its column is left out of queries too
+                continue
+            warmed += [method] if method not in warmed else []
+    return warmed
+
+
+def warm_in_background(pair=None) -> threading.Thread:
+    """At server start-up, in a thread of its own (the portal answers meanwhile): ``warm`` the
+    page's default gallery."""
+
+    def run():
+        from django.db import connection
+
+        started = time.perf_counter()
+        try:
+            methods = warm()
+            log.info("composites: %s warmed in %.1f s (%s)", WARMED, time.perf_counter() - started, ", ".join(methods))
+        except NotReady as error:  # the gallery is prepared after the server starts: its first query pays
+            log.info("composites not warmed: %s", error)
+        except Exception:  # noqa: BLE001 - a background job logs, it never takes the server down
+            log.exception("the composites search could not be warmed")
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=run, name="composites-warm", daemon=True)
+    thread.start()
+    return thread

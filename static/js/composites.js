@@ -9,6 +9,7 @@
   const field = (name) => form.elements[name];
   const picks = field("sources").value.split(",").map((s) => s.trim()).filter(Boolean);
   const sliders = document.getElementById("alpha-sliders");
+  const progress = document.getElementById("composites-progress");
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
   let socket = null, timer = null, queued = null;
 
@@ -47,9 +48,16 @@
   function connect() {
     if (!("WebSocket" in window)) return;
     socket = new WebSocket(scheme + location.host + page.dataset.socket);
-    socket.addEventListener("message", (event) => swapIn(event.data));
+    socket.addEventListener("message", (event) => { working(false); swapIn(event.data); });
     socket.addEventListener("open", () => { if (queued) { socket.send(queued); queued = null; } });
-    socket.addEventListener("close", () => { socket = null; });
+    socket.addEventListener("close", () => { socket = null; working(false); });
+  }
+
+  // The server answers once the composite is built and explained: say so meanwhile (a gallery's
+  // first query, or a large upload, can take seconds).
+  function working(on) {
+    progress.textContent = on ? "Building the composite and finding its sources…" : "";
+    form.setAttribute("aria-busy", on ? "true" : "false");
   }
 
   function swapIn(html) {
@@ -69,9 +77,11 @@
     const combine = field("combine").value;
     if (combine !== "upload" && picks.length < 2) return false;
     const text = message(extra);
-    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(text); return true; }
-    if (socket && socket.readyState === WebSocket.CONNECTING) { queued = text; return true; }
-    return false;
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(text);
+    else if (socket && socket.readyState === WebSocket.CONNECTING) queued = text;
+    else return false;
+    working(true);
+    return true;
   }
 
   function schedule() {

@@ -73,3 +73,12 @@ def test_images_that_are_not_in_the_gallery_are_a_clear_error(client, stamps):
     assert response.status_code == 400 and "no image 999998" in response.json()["detail"]
     page = client.post(reverse("retrieval:composites"), {"sources": "999998,999999"})
     assert page.status_code == 400 and b"no image 999998" in page.content
+
+
+def test_warming_builds_every_methods_gallery_vectors_before_the_first_query(latents):
+    from retrieval.composites import services
+
+    assert services.warm("tuxpaint-stamps") == list(services.METHODS)
+    cg = services.composite_gallery("tuxpaint-stamps")
+    assert set(cg.spaces._vectors) == {"gan_ae", "ae", "descriptor", "pixel"}
+    assert any(key[0] == "templates" for key in cg.arrays._cache if isinstance(key, tuple))
