@@ -97,7 +97,8 @@ def committed_models(*, gallery_slug: str | None = None) -> list[dict]:
         config = record.get("config") or {}
         models.append({
             "name": weights.name, "family": weights.stem.split("-")[0], "kind": record.get("kind", ""),
-            "arch": record.get("arch") or config.get("arch") or "", "size": weights.stat().st_size,
+            "arch": record.get("arch") or config.get("arch") or "", "gallery": config.get("gallery") or "",
+            "size": weights.stat().st_size,
             "metrics": {k: v for k, v in (record.get("final") or {}).items() if k != "epoch"},
             "epochs": config.get("epochs"), "trained_at": record.get("trained_at", ""), "seconds": record.get("seconds"),
             "serving": weights.resolve() == serving,

@@ -27,7 +27,7 @@ from .data import gallery_shape, training_images
 from .nets import LATENT, Discriminator, Encoder, Generator, half_state, load_state
 
 SHOWN = 8  # images (and their reconstructions) in the live grid
-HELD = 256  # images for the per-epoch reconstruction error
+HELD = 256  # fixed training images for the per-epoch reconstruction error (the stamps have no unseen ones)
 
 
 def gan_checkpoint(config, context: TrainContext) -> Path:

@@ -49,6 +49,8 @@ def test_anonymous_visitors_see_the_committed_models_and_their_metrics(client, c
         assert f"<code>{name}</code>" in table, name
     assert f'<span class="metric-name">P@5</span> {committed["P@5"]}' in table and "sketch_P@5" in table
     assert "fmnist_cnn" in table and "srcnn" in table and "2.0\xa0KB" in table
+    row = table[table.index('id="model-composites-encoder-stampspt"'):]
+    assert "<small>on tuxpaint-stamps</small>" in row[:row.index("</tr>")]  # what the model learned from
     serving = re.findall(r'<tr id="model-([\w-]+)" class="serving-row">', table)
     assert serving == ["descriptor-testpt"] and table.count("serves searches") == 1
 
