@@ -186,19 +186,28 @@ def warm(slug: str = WARMED) -> list[str]:
     return warmed
 
 
-def warm_in_background(pair=None) -> threading.Thread:
+def warm_in_background(pair=None, *, wait_s: float = 3600, poll_s: float = 30) -> threading.Thread:
     """At server start-up, in a thread of its own (the portal answers meanwhile): ``warm`` the
-    page's default gallery."""
+    page's default gallery. `make run` prepares the stamps beside the server once it serves, so
+    while the gallery is not ready yet the thread looks again every ``poll_s`` for ``wait_s``."""
 
     def run():
         from django.db import connection
 
         started = time.perf_counter()
         try:
-            methods = warm()
-            log.info("composites: %s warmed in %.1f s (%s)", WARMED, time.perf_counter() - started, ", ".join(methods))
-        except NotReady as error:  # the gallery is prepared after the server starts: its first query pays
-            log.info("composites not warmed: %s", error)
+            while True:
+                began = time.perf_counter()
+                try:
+                    methods = warm()
+                    break
+                except NotReady as error:
+                    if time.perf_counter() - started > wait_s:
+                        log.info("composites not warmed: %s", error)
+                        return
+                    connection.close()  # no connection held open while it waits
+                    time.sleep(poll_s)
+            log.info("composites: %s warmed in %.1f s (%s)", WARMED, time.perf_counter() - began, ", ".join(methods))
         except Exception:  # noqa: BLE001 - a background job logs, it never takes the server down
             log.exception("the composites search could not be warmed")
         finally:

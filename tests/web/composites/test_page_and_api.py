@@ -82,3 +82,25 @@ def test_warming_builds_every_methods_gallery_vectors_before_the_first_query(lat
     cg = services.composite_gallery("tuxpaint-stamps")
     assert set(cg.spaces._vectors) == {"gan_ae", "ae", "descriptor", "pixel"}
     assert any(key[0] == "templates" for key in cg.arrays._cache if isinstance(key, tuple))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_start_up_warming_warms_a_prepared_gallery_in_its_own_thread(latents, caplog):
+    from retrieval.composites import services
+
+    services.composite_gallery.cache_clear()
+    with caplog.at_level("INFO", logger="retrieval.composites.services"):
+        services.warm_in_background(poll_s=0.05).join(timeout=300)
+    assert "composites: tuxpaint-stamps warmed in" in caplog.text
+    assert set(services.composite_gallery("tuxpaint-stamps").spaces._vectors) == {"gan_ae", "ae", "descriptor", "pixel"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_start_up_warming_gives_up_quietly_when_the_gallery_never_comes(caplog):
+    from retrieval.composites import services
+
+    services.composite_gallery.cache_clear()
+    with caplog.at_level("INFO", logger="retrieval.composites.services"):
+        thread = services.warm_in_background(wait_s=0.2, poll_s=0.05)
+        thread.join(timeout=30)
+    assert not thread.is_alive() and "composites not warmed" in caplog.text
