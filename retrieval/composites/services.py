@@ -175,14 +175,15 @@ def warm(slug: str = WARMED) -> list[str]:
     from retrieval.engine.composites.builders import KINDS, random_composite
 
     cg, rng, warmed = composite_gallery(slug), np.random.default_rng(0), []
-    for kind in KINDS:
-        composite = random_composite(kind, list(cg.arrays.images[:3]), rng, background=cg.arrays.background)
-        for method in METHODS:
-            try:
-                search(method, cg, composite.image, 1)
-            except NotReady:  # a model not trained yet: its column is left out of queries too
-                continue
-            warmed += [method] if method not in warmed else []
+    composites = [random_composite(kind, list(cg.arrays.images[:3]), rng, background=cg.arrays.background).image
+                  for kind in KINDS]
+    for method in METHODS:
+        try:
+            for composite in composites:
+                search(method, cg, composite, 1)
+        except NotReady:  # a model not trained yet: its column is left out of queries too
+            continue
+        warmed.append(method)
     return warmed
 
 

@@ -78,11 +78,6 @@ def hits(ranked: np.ndarray, truth: np.ndarray, k: int) -> np.ndarray:
     return np.array([np.isin(t, r).mean() for r, t in zip(top, truth, strict=True)], np.float64)
 
 
-def recall(ranked: np.ndarray, truth: np.ndarray, k: int) -> float:
-    """Mean share of each query's true sources among its top k ([Q, >=k] and [Q, m])."""
-    return float(hits(ranked, truth, k).mean())
-
-
 Z95 = 1.96  # two-sided 95% under the normal approximation (a thousand queries per setting)
 
 
@@ -101,9 +96,13 @@ def compare(first: tuple[str, np.ndarray], second: tuple[str, np.ndarray], chanc
     (_, a), (_, b) = first, second
     low, high = mean_interval(np.asarray(a, np.float64) - np.asarray(b, np.float64))
     above = {name: mean_interval(v)[0] > chance for name, v in (first, second)}
-    if not any(above.values()):
-        verdict = "tie at chance"
-    else:
-        verdict = "better" if low > 0 else "worse" if high < 0 else "tie"
     return {"difference": round(float(np.mean(a) - np.mean(b)), 4), "ci95": [round(low, 4), round(high, 4)],
-            "above_chance": above, "verdict": verdict}
+            "above_chance": above, "verdict": _verdict(low, high, any(above.values()))}
+
+
+def _verdict(low: float, high: float, beats_chance: bool) -> str:
+    if not beats_chance:
+        return "tie at chance"
+    if low > 0:
+        return "better"
+    return "worse" if high < 0 else "tie"

@@ -53,8 +53,6 @@ def _networks(config, context, device, paper: bool):
     net_g = load_state(Generator(**shape), gan["generator"]).to(device)
     disc = load_state(Discriminator(shape["size"], shape["channels"], shape["width"]), gan["discriminator"])
     encoder = Encoder.from_discriminator(disc, shape["size"], shape["channels"], shape["width"]).to(device)
-    for p in net_g.parameters():
-        p.requires_grad_(config.tune_generator)
     return net_g, encoder, shape, path.name
 
 
@@ -64,7 +62,8 @@ def train_latent(config, context: TrainContext, callback: TrainingCallback, *, p
     _, _, background = gallery_shape(config.gallery)
     images = training_images(config.gallery, context.data_dir, config.folder, config.subset, config.seed)
     net_g, encoder, shape, gan_name = _networks(config, context, device, paper)
-    tuned = not paper or config.tune_generator
+    tuned = not paper or config.tune_generator  # the baseline's decoder always learns
+    net_g.requires_grad_(tuned)
     params = list(encoder.parameters()) + (list(net_g.parameters()) if tuned else [])
     opt = torch.optim.Adam(params, lr=config.lr, betas=(config.beta1, 0.999))
     rng = torch.Generator().manual_seed(config.seed)

@@ -10,7 +10,7 @@ from retrieval.engine.composites.builders import KINDS, blend, random_composite
 from retrieval.engine.composites.data import fmnist_images
 from retrieval.engine.composites.explain import explain, ranking
 from retrieval.engine.composites.gallery import GalleryArrays
-from retrieval.engine.composites.search import LatentModel, compare, hits, median_distance, nearest, recall
+from retrieval.engine.composites.search import LatentModel, compare, hits, median_distance, nearest
 from tests.conftest import DATASET_MISSING
 
 CHECKPOINTS = Path(__file__).resolve().parents[3] / "retrieval" / "checkpoints"
@@ -43,7 +43,7 @@ def test_nearest_and_the_measures():
     rows, distances = nearest(gallery, np.array([[3, 4.5]], np.float32), 2)
     assert rows.tolist() == [[1, 2]] and distances[0][0] == pytest.approx(0.5)
     assert median_distance(gallery) == pytest.approx(5.0)
-    assert recall(np.array([[1, 2, 0]]), np.array([[0, 2]]), 2) == 0.5
+    assert hits(np.array([[1, 2, 0]]), np.array([[0, 2]]), 2).mean() == 0.5
     assert hits(np.array([[1, 2, 0], [0, 2, 1]]), np.array([[0, 2], [0, 2]]), 2).tolist() == [0.5, 1.0]
 
 
