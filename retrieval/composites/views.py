@@ -12,6 +12,7 @@ found follows, so a blend slider re-ranks live.
 from django.db.models import Min
 from django.template.loader import render_to_string
 
+from retrieval.core.setup_state import not_ready_message, preparing
 from retrieval.core.streams import QueryStream
 from retrieval.models import Gallery
 
@@ -49,7 +50,7 @@ def link_fields(cleaned: dict) -> dict:
 
 def page_context(form) -> dict:
     """The controls; a plain GET naming ``sources`` also builds and searches (a link, no JavaScript)."""
-    context = {"examples": _examples(form), "picked": _picked(form)}
+    context = {"examples": _examples(form), "picked": _picked(form), "gallery_note": _gallery_note(form)}
     if not form.is_bound and form.initial.get("sources"):
         bound = CompositeQueryForm(form.initial)
         if bound.is_valid():
@@ -70,9 +71,21 @@ def rows(outcome):
         yield from (((column.name,), item) for item, _ in column.items)
 
 
+def _slug(form) -> str:
+    return (form.data.get("gallery") if form.is_bound else form.initial.get("gallery")) or form.fields["gallery"].initial
+
+
 def _gallery(form) -> Gallery | None:
-    slug = (form.data.get("gallery") if form.is_bound else form.initial.get("gallery")) or form.fields["gallery"].initial
-    return Gallery.objects.filter(slug=slug).first()
+    return Gallery.objects.filter(slug=_slug(form)).first()
+
+
+def _gallery_note(form) -> str:
+    """While `make run`'s set-up still imports the chosen gallery (or it was never imported):
+    say so on the page rather than show an empty picker."""
+    gallery = _gallery(form)
+    if not _slug(form) or (gallery is not None and not preparing(gallery.slug)):
+        return ""
+    return not_ready_message(f"The gallery {gallery.name if gallery else _slug(form)}")
 
 
 def _picked(form) -> list[str]:

@@ -72,13 +72,14 @@ def test_pages_of_a_gallery_being_prepared_say_so(var_dir, other_process):
 
 
 @pytest.mark.django_db
-def test_the_lab_page_says_so_before_any_query(client, var_dir, other_process):
+@pytest.mark.parametrize("page_id", ["lab", "composites"])
+def test_the_lab_and_composites_pages_say_so_before_any_query(client, var_dir, other_process, page_id):
     from retrieval.models import Gallery
 
     Gallery.objects.get_or_create(slug="tuxpaint-stamps", defaults={"name": "Tux Paint stamps"})
     setup_state.record_step("importing and indexing the colour stamps", ["tuxpaint-stamps", "textures"])
     owned_by(var_dir, other_process)
-    page = client.get("/lab/?gallery=tuxpaint-stamps").content.decode()
-    assert 'id="lab-not-ready"' in page and "being prepared in the background" in page
+    page = client.get(f"/{page_id}/?gallery=tuxpaint-stamps").content.decode()
+    assert f'id="{page_id}-not-ready"' in page and "being prepared in the background" in page
     setup_state.finished()
-    assert 'id="lab-not-ready"' not in client.get("/lab/?gallery=tuxpaint-stamps").content.decode()
+    assert f'id="{page_id}-not-ready"' not in client.get(f"/{page_id}/?gallery=tuxpaint-stamps").content.decode()
