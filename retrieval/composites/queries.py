@@ -7,15 +7,12 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.conf import settings
 from PIL import Image, ImageDraw
 
 from retrieval.core.presenters import png_data_url
 from retrieval.core.results import ResultItem, explain_hits
 from retrieval.engine.composites import builders
-from retrieval.engine.composites.data import to_array
 from retrieval.engine.errors import InvalidImage, NotReady
-from retrieval.engine.images import decode_image
 from retrieval.engine.index import SearchHits
 from retrieval.models import GalleryImage
 
@@ -71,14 +68,13 @@ def _picture(array: np.ndarray) -> Image.Image:
 def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int]]:
     """The composite [C, S, S] and the gallery rows it was made from (none for an upload)."""
     if cleaned["combine"] == "upload":
-        decoded = decode_image(cleaned["image_bytes"], max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
-        return to_array(decoded.image, cg.arrays.size, cg.arrays.channels), []
+        return cg.upload_array(cleaned["image_bytes"]), []
     rows = [cg.row_of(i) for i in cleaned["sources"]]
     if None in rows:
         missing = [i for i, r in zip(cleaned["sources"], rows, strict=True) if r is None]
         raise InvalidImage(f"There is no image {', '.join(map(str, missing))} in {cg.gallery.name} to combine.")
-    images = [cg.arrays.images[r] for r in rows]
     kind = cleaned["combine"]
+    images = [(cg.arrays.cutouts if kind == "paste" else cg.arrays.images)[r] for r in rows]  # a cut-out keeps its aspect
     if kind == "blend":
         composite = builders.blend(images, cleaned["alphas"] or None)
     elif kind == "collage":

@@ -25,6 +25,7 @@ from retrieval.engine.composites.explain import explain, ranking
 from retrieval.engine.composites.gallery import GalleryArrays
 from retrieval.engine.composites.search import LatentModel, nearest
 from retrieval.engine.errors import NotReady
+from retrieval.engine.images import decode_image
 from retrieval.models import Gallery, GalleryImage
 
 METHODS = ("explain", "gan_ae", "ae", "descriptor", "pixel")
@@ -47,9 +48,26 @@ class CompositeGallery:
     rows: dict  # gallery image id -> row
     seen_by_models: bool
     spaces: "Spaces | None" = None
+    files: tuple = ()  # each row's stored file, as imported (its own size and aspect)
 
     def row_of(self, image_id: int) -> int | None:
         return self.rows.get(int(image_id))
+
+    def picture(self, row: int) -> Image.Image:
+        """The row's stored image as a person downloads it (Fashion-MNIST's 28 px item with the
+        models' 2 px of black around it, so that a composite of it lines up with the gallery's)."""
+        picture = open_gallery_image(self.files[row])
+        if picture.size == (28, 28) and self.arrays.size == 32:
+            framed = Image.new(picture.mode, (32, 32), 0)
+            framed.paste(picture, (2, 2))
+            return framed
+        return picture
+
+    def upload_array(self, data: bytes) -> np.ndarray:
+        """An uploaded composite's bytes as the search reads them: decoded under the portal's
+        limits, then [C, S, S] at the models' side."""
+        decoded = decode_image(data, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
+        return to_array(decoded.image, self.arrays.size, self.arrays.channels)
 
 
 def _cache_path(slug: str, count: int) -> Path:
@@ -64,7 +82,7 @@ def composite_gallery(slug: str, limit: int | None = None) -> CompositeGallery:
     # checked before the cache keeps a half-imported gallery
     gallery = require_prepared(Gallery.objects.filter(slug=slug).first(), slug, f"The gallery {slug}")
     limit = limit or (2000 if slug == "fashion-mnist" else None)
-    rows = list(gallery.images.filter(split=SPLIT[slug]).order_by("id").values_list("id", "file")[:limit])
+    rows = list(gallery.images.filter(split=SPLIT[slug]).order_by("id").values_list("id", "file", "width", "height")[:limit])
     if not rows:
         raise NotReady(f"The gallery {slug} has no images to search.")
     size, channels, background = gallery_shape(slug)
@@ -76,15 +94,17 @@ def composite_gallery(slug: str, limit: int | None = None) -> CompositeGallery:
             if np.array_equal(stored["ids"], ids):
                 images = stored["images"].astype(np.float32) / 255.0
     if images is None:
-        images = np.stack([to_array(open_gallery_image(name), size, channels) for _, name in rows])
+        images = np.stack([to_array(open_gallery_image(row[1]), size, channels) for row in rows])
         from retrieval.engine.fileio import atomic_path
 
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez(f, ids=ids, images=(images * 255).round().astype(np.uint8))
         images = (images * 255).round() / 255.0  # as a later load will read it
-    arrays = GalleryArrays(ids, images.astype(np.float32), background)
-    return CompositeGallery(gallery, arrays, {int(i): r for r, i in enumerate(ids)}, slug == "tuxpaint-stamps")
+    aspects = np.array([w / h if w and h else 1.0 for _, _, w, h in rows], np.float64)
+    arrays = GalleryArrays(ids, images.astype(np.float32), background, aspects)
+    return CompositeGallery(gallery, arrays, {int(i): r for r, i in enumerate(ids)}, slug == "tuxpaint-stamps",
+                            files=tuple(r[1] for r in rows))
 
 
 def checkpoint_path(family: str, slug: str) -> Path:
@@ -175,8 +195,8 @@ def warm(slug: str = WARMED) -> list[str]:
     from retrieval.engine.composites.builders import KINDS, random_composite
 
     cg, rng, warmed = composite_gallery(slug), np.random.default_rng(0), []
-    composites = [random_composite(kind, list(cg.arrays.images[:3]), rng, background=cg.arrays.background).image
-                  for kind in KINDS]
+    composites = [random_composite(kind, list((cg.arrays.cutouts if kind == "paste" else cg.arrays.images)[:3]), rng,
+                                   background=cg.arrays.background).image for kind in KINDS]
     for method in METHODS:
         try:
             for composite in composites:

@@ -1,5 +1,7 @@
 """A gallery as the composite search sees it: every image at the models' side S ([N, C, S, S]
-in [0, 1]), its cut-out mask, and the same at the working resolution of the region search."""
+in [0, 1]; squeezed to a square, as the models see it), the same image at its own aspect ratio
+fitted on the plain background (``cutouts``: what a pasted cut-out or a fitted collage part looks
+like), its cut-out mask, and the same at the working resolution of the region search."""
 
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,11 +29,14 @@ class GalleryArrays:
     ids: np.ndarray  # [N] gallery image ids (or any keys)
     images: np.ndarray  # [N, C, S, S] float32 in [0, 1]
     background: float  # 1.0 for images on white, 0.0 on black
+    aspects: np.ndarray | None = None  # [N] width / height of each stored image (None: all square)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         if self.images.ndim != 4 or len(self.ids) != len(self.images):
             raise ValueError("a gallery needs ids [N] and images [N, C, S, S]")
+        if self.aspects is not None and len(self.aspects) != len(self.ids):
+            raise ValueError("one aspect ratio per image")
 
     @property
     def size(self) -> int:
@@ -44,10 +49,34 @@ class GalleryArrays:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def content_box(self, row: int, size: int | None = None) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) of the image inside its ``cutouts`` square of side ``size`` (S)."""
+        size = size or self.size
+        aspect = 1.0 if self.aspects is None else float(self.aspects[row])
+        w, h = (size, max(1, round(size / aspect))) if aspect >= 1 else (max(1, round(size * aspect)), size)
+        x0, y0 = (size - w) // 2, (size - h) // 2
+        return x0, y0, x0 + w, y0 + h
+
+    @cached_property
+    def cutouts(self) -> np.ndarray:
+        """[N, C, S, S]: each image back at its own aspect ratio, its longer side S, centred on the
+        plain background (the squeezed image resized along its shorter side only)."""
+        if self.aspects is None or np.allclose(self.aspects, 1, atol=0.02):
+            return self.images
+        out = np.full_like(self.images, self.background)
+        for row, image in enumerate(self.images):
+            x0, y0, x1, y1 = self.content_box(row)
+            out[row, :, y0:y1, x0:x1] = resize(image, x1 - x0, y1 - y0)
+        return out
+
     @cached_property
     def masks(self) -> np.ndarray:
-        """[N, S, S] cut-out masks (the object, off the plain background)."""
-        return np.stack([cutout_mask(x, self.background) for x in self.images])
+        """[N, S, S] cut-out masks of the ``cutouts`` (the object, off the plain background)."""
+        return np.stack([cutout_mask(x, self.background) for x in self.cutouts])
+
+    @cached_property
+    def work_cutouts(self) -> np.ndarray:
+        return downsample(self.cutouts, min(WORK, self.size))
 
     @cached_property
     def work(self) -> np.ndarray:
@@ -69,4 +98,5 @@ class GalleryArrays:
 
     def subset(self, rows) -> "GalleryArrays":
         rows = np.asarray(rows)
-        return GalleryArrays(self.ids[rows], self.images[rows], self.background)
+        aspects = None if self.aspects is None else self.aspects[rows]
+        return GalleryArrays(self.ids[rows], self.images[rows], self.background, aspects)

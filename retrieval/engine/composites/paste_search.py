@@ -15,13 +15,13 @@ so a plain cut-out cannot win by fitting a smooth patch of texture.
 """
 
 import numpy as np
-from scipy import fft
+from scipy import fft, ndimage
 
 from .builders import resize
 from .fits import Fit, Found, rest_after, whole_image_distance
 from .gallery import GalleryArrays, downsample
 
-SIDES = (0.34375, 0.625)  # smallest and largest template side, shares of the canvas
+SIDES = (0.34375, 0.625)  # smallest and largest template side (a cut-out's longer side), shares of the canvas
 SPREAD_FLOOR = 0.01
 MIN_AREA_SHARE = 0.012  # a cut-out (its mostly opaque pixels) covering less of the canvas than this is never matched
 MIN_VISIBLE = 0.3  # share of a cut-out that must be left to compare after explaining away
@@ -31,6 +31,10 @@ FINE_REACH = 4  # fine sides within this many pixels of the coarse side scaled u
 OPAQUE = 0.99  # a resized mask this high is the stamp alone: compared exactly
 MIN_OPAQUE = 4  # fewer opaque pixels than this (or a tenth of the cut-out): compare what is mostly opaque
 TOUCHED = 0.01  # a resized mask this high was changed by the stamp: explained when it is picked
+# Gaussian blur (px) on both sides of every comparison: a stamp placed between pixels, or resized by
+# another filter, still matches. Seed-5 pastes, 60 a setting: held-out recall@10 +0.10 / +0.04, the
+# builders' -0.04 / +0.01 (2 / 3 sources); the compared interior loses one more pixel of rim.
+BLUR = 0.6
 
 
 class Templates:
@@ -40,11 +44,14 @@ class Templates:
 
     def __init__(self, images: np.ndarray, masks: np.ndarray, side: int, t: int):
         channels = images.shape[1]
-        small = np.stack([resize(x, t, t) for x in images])
+        small = _blurred(np.stack([resize(x, t, t) for x in images]))
         alpha = np.stack([resize(m[None], t, t)[0] for m in masks])
         opaque, most = alpha >= OPAQUE, alpha > 0.5
         thin = opaque.sum(axis=(1, 2)) < np.maximum(MIN_OPAQUE, 0.1 * most.sum(axis=(1, 2)))
-        cut = np.where(thin[:, None, None], most, opaque).astype(np.float32)
+        cut = np.where(thin[:, None, None], most, opaque)
+        if BLUR:
+            cut = cut & ndimage.binary_erosion(most, structure=np.ones((1, 3, 3)))
+        cut = cut.astype(np.float32)
         pad = np.zeros((len(images), channels + 2, side, side), np.float32)
         pad[:, :channels, :t, :t] = small * cut[:, None]
         pad[:, channels, :t, :t] = cut
@@ -56,6 +63,10 @@ class Templates:
         mean = (small * cut[:, None]).sum(axis=(2, 3)) / (self.area[:, None] + 1e-6)
         self.spread = (((small - mean[:, :, None, None]) ** 2) * cut[:, None]).sum(axis=(1, 2, 3)) / (
             self.area * channels + 1e-6)
+
+
+def _blurred(images: np.ndarray) -> np.ndarray:
+    return ndimage.gaussian_filter(images, (0, 0, BLUR, BLUR)) if BLUR else images
 
 
 def _correlate(spectrum: np.ndarray, side: int, t: int) -> np.ndarray:
@@ -87,7 +98,7 @@ def _scores(work: np.ndarray, weight: np.ndarray, templates: Templates, rows=Non
     squared = _correlate(np.einsum("nkij,kij->nij", spectra[:, :len(terms)], terms), side, t) + energy
     mse = np.maximum(squared, 0) / (seen * c + 1e-6)
     small = templates.size[rows][:, None, None] < MIN_AREA_SHARE * side * side
-    mse[np.broadcast_to((seen < MIN_VISIBLE * area) | small, mse.shape)] = np.inf
+    mse[np.broadcast_to((seen < MIN_VISIBLE * area) | small | (area < MIN_OPAQUE), mse.shape)] = np.inf
     return mse, mse / (templates.spread[rows][:, None, None] + SPREAD_FLOOR)
 
 
@@ -115,7 +126,8 @@ def _sides(side: int) -> range:
 
 def _coarse(gallery: GalleryArrays, side: int) -> list:
     masks = gallery.cached("work_masks", lambda: downsample(gallery.masks[:, None], side)[:, 0])
-    return [gallery.cached(("templates", side, t), lambda t=t: Templates(gallery.work, masks, side, t)) for t in _sides(side)]
+    return [gallery.cached(("templates", side, t), lambda t=t: Templates(gallery.work_cutouts, masks, side, t))
+            for t in _sides(side)]
 
 
 def _fine_groups(gallery: GalleryArrays, coarse: list, shortlist: np.ndarray, coarse_sides: np.ndarray, side: int):
@@ -134,7 +146,7 @@ def _fine_groups(gallery: GalleryArrays, coarse: list, shortlist: np.ndarray, co
         near = np.flatnonzero(np.abs(coarse_sides * factor - t) <= FINE_REACH)
         if len(near):
             rows = shortlist[near]
-            groups.append((Templates(gallery.images[rows], gallery.masks[rows], full, t), None, near))
+            groups.append((Templates(gallery.cutouts[rows], gallery.masks[rows], full, t), None, near))
     return groups
 
 
@@ -147,9 +159,10 @@ def _footprint(groups, best: int, t: int) -> np.ndarray:
 def fit_paste(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray) -> Fit:
     side, full = work.shape[-1], gallery.size
     coarse = _coarse(gallery, side)
+    work = _blurred(work[None])[0]
     coarse_score, _, coarse_place = _best(work, None, [(t, None, np.arange(len(gallery))) for t in coarse], len(gallery))
     shortlist = np.argsort(coarse_score, kind="stable")[:SHORTLIST]
-    target = np.asarray(composite, np.float32)
+    target = _blurred(np.asarray(composite, np.float32)[None])[0]
     groups = _fine_groups(gallery, coarse, shortlist, coarse_place[shortlist, 2], side)
     weight = None
     found, picked = [], []
