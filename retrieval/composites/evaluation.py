@@ -9,6 +9,11 @@ distances in different latent spaces are not comparable (the paper's "under 2 ag
 units" compares two spaces whose scales differ), the normalised ones are. The portal's method
 (``explain``) measures region-wise: a found source's distance is its region's RMS error scaled
 to the whole image, in the raw-pixel space at 32 px (its median is the pixel method's).
+
+``--protocol held-out`` scores the same methods on composites made unlike the builders the
+search was tuned on (``engine/composites/foreign.py``: sources from their stored files at their
+own aspect, other resampling filters, collages fitted or cropped, pastes at other sides on GIMP's
+patterns, a 4x canvas saved as JPEG), each read through the upload path as a user's would be.
 """
 
 import argparse
@@ -20,6 +25,7 @@ from retrieval.core.evaluation import EvaluationTask, InvalidOptions, positive_i
 from retrieval.engine.composites.builders import KINDS, random_composite
 from retrieval.engine.composites.config import GALLERIES
 from retrieval.engine.composites.explain import explain, ranking
+from retrieval.engine.composites.foreign import foreign_composite, gimp_patterns
 from retrieval.engine.composites.search import compare, distances_to, hits, median_distance, nearest
 
 from .services import METHODS, composite_gallery, spaces
@@ -29,16 +35,35 @@ DEFAULT_COUNT = 1000
 PAPER = {"gan_ae": "nearest distance under 2 units (CIFAR-10, CelebA)", "ae": "about 6 units"}
 TARGET_RECALL = 0.9
 BATCH = 100
+PROTOCOLS = {"builders": "the portal's own builders (the composites the page makes; the search was tuned on these)",
+             "held-out": "made unlike the builders (foreign.py), read through the upload path as a user's"}
 
 
 def composites_for(cg, kind: str, n: int, count: int, seed: int):
     """The setting's composites and their true source rows, the same for every method."""
     rng = np.random.default_rng([seed, KINDS.index(kind), n])
     images, truth = [], []
+    pool = cg.arrays.cutouts if kind == "paste" else cg.arrays.images  # a pasted stamp keeps its aspect
     for _ in range(count):
         rows = rng.choice(len(cg.arrays), n, replace=False)
-        composite = random_composite(kind, [cg.arrays.images[r] for r in rows], rng, background=cg.arrays.background)
+        composite = random_composite(kind, [pool[r] for r in rows], rng, background=cg.arrays.background)
         images.append(composite.image)
+        truth.append(rows)
+    return np.stack(images), np.stack(truth)
+
+
+def held_out_for(cg, kind: str, n: int, count: int, seed: int):
+    """The setting's held-out composites (``foreign``), as the upload path reads them, and their
+    true source rows. Another stream of the seed than the builders' protocol."""
+    rng = np.random.default_rng([seed, 100 + KINDS.index(kind), n])
+    textures = gimp_patterns() if kind == "paste" else ()
+    channels, background = cg.arrays.channels, cg.arrays.background
+    images, truth = [], []
+    for _ in progress_iter(range(count), f"{kind}-{n} making", "composite"):
+        rows = rng.choice(len(cg.arrays), n, replace=False)
+        made = foreign_composite(kind, [cg.picture(r) for r in rows], rng, side=cg.arrays.size, channels=channels,
+                                 background=background, textures=textures)
+        images.append(cg.upload_array(made.data))
         truth.append(rows)
     return np.stack(images), np.stack(truth)
 
@@ -69,7 +94,7 @@ def _explained(cg, images, truth, pixel_space, label):
 
 
 def composites_evaluate(*, gallery: str = "tuxpaint-stamps", count: int = DEFAULT_COUNT, seed: int = 0,
-                        methods=METHODS, kinds=KINDS, limit: int | None = None) -> dict:
+                        methods=METHODS, kinds=KINDS, limit: int | None = None, protocol: str = "builders") -> dict:
     started = time.perf_counter()
     if gallery not in GALLERIES:
         raise InvalidOptions(f"--gallery must be one of {', '.join(GALLERIES)}")
@@ -82,7 +107,8 @@ def composites_evaluate(*, gallery: str = "tuxpaint-stamps", count: int = DEFAUL
     settings = {}
     for kind in kinds:
         for n in SOURCES:
-            images, truth = composites_for(cg, kind, n, count, seed)
+            make = held_out_for if protocol == "held-out" else composites_for
+            images, truth = make(cg, kind, n, count, seed)
             report, found = {}, {}
             for method in methods:
                 if method == "explain":
@@ -104,7 +130,8 @@ def composites_evaluate(*, gallery: str = "tuxpaint-stamps", count: int = DEFAUL
     return {"task": "composites", "gallery": gallery, "gallery_size": len(cg.arrays), "split": cg.gallery.slug and
             ("the stamps gallery, all of it: the models were trained on it (images the models saw)" if cg.seen_by_models
              else "Fashion-MNIST's test split: held out, the models learned from the training split"),
-            "count": count, "seed": seed, "chance_recall@10": round(chance, 4),
+            "protocol": protocol, "composites": PROTOCOLS[protocol], "count": count, "seed": seed,
+            "chance_recall@10": round(chance, 4),
             "median_distance": {m: round(v, 4) for m, v in medians.items()},
             "settings": settings, "methods": _overall(settings, methods), "paper": PAPER,
             "targets": targets(settings, methods), "seconds": round(time.perf_counter() - started, 1)}
@@ -148,20 +175,23 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=positive_int, default=DEFAULT_COUNT, help="composites per setting (default 1000)")
     parser.add_argument("--limit", type=positive_int, default=None, help="only the first N gallery images (tests)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--protocol", choices=tuple(PROTOCOLS), default="builders",
+                        help="builders: the page's own composites; held-out: made unlike them, read as uploads")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(METHODS)}")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)}")
 
 
-def _run(*, gallery, count, limit, seed, methods, kinds, **_) -> dict:
+def _run(*, gallery, count, limit, seed, methods, kinds, protocol="builders", **_) -> dict:
     methods, kinds = tuple(methods.split(",")), tuple(kinds.split(","))
     if set(methods) - set(METHODS) or set(kinds) - set(KINDS):
         raise InvalidOptions(f"methods are {', '.join(METHODS)}; kinds are {', '.join(KINDS)}")
-    return composites_evaluate(gallery=gallery, count=count, seed=seed, methods=methods, kinds=kinds, limit=limit)
+    return composites_evaluate(gallery=gallery, count=count, seed=seed, methods=methods, kinds=kinds, limit=limit,
+                               protocol=protocol)
 
 
 def _render(report: dict) -> str:
     lines = [f"{report['gallery']}: {report['gallery_size']} images ({report['split']}); {report['count']} composites "
-             f"per setting, seed {report['seed']}", "",
+             f"per setting, seed {report['seed']}; composites: {report['composites']}", "",
              f"{'setting':<11}{'method':<12}{'R@3':>7}{'R@10':>7}{'nn dist':>9}{'/median':>9}"]
     for name, setting in report["settings"].items():
         for method, r in setting["methods"].items():

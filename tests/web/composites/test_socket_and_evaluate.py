@@ -51,3 +51,18 @@ def test_evaluate_composites_on_a_tiny_subset(latents, capsys):
     assert paired["verdict"] in ("better", "worse", "tie", "tie at chance") and set(paired["above_chance"]) == {"gan_ae", "ae"}
     verdicts = report["targets"]["gan_ae_better_than_ae"]["paired_recall@10_by_setting"]
     assert set(verdicts) == set(report["settings"])
+
+
+def test_evaluate_composites_held_out_reads_foreign_composites_as_uploads(stamps, capsys):
+    """The held-out protocol makes its composites from the gallery's stored files (unlike the
+    builders) and reads each through the upload path; the same measures come back."""
+    call_command("evaluate", "composites", "--json", "--count", "2", "--methods", "explain,pixel",
+                 "--protocol", "held-out")
+    report = json.loads(capsys.readouterr().out)
+    assert report["protocol"] == "held-out" and "upload path" in report["composites"]
+    assert set(report["settings"]) == {f"{k}-{n}" for k in ("blend", "collage", "paste") for n in (2, 3)}
+    for setting in report["settings"].values():
+        r = setting["methods"]["explain"]
+        assert 0 <= r["recall@3"] <= r["recall@10"] <= 1
+    assert report["settings"]["blend-2"]["methods"]["explain"]["recall@10"] == 1.0
+    assert report["settings"]["collage-2"]["methods"]["explain"]["recall@10"] == 1.0
