@@ -70,3 +70,39 @@ class CompositesPageInBrowser(ChannelsLiveServerTestCase):
         self._shot("composites-phone.png")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400, f"the page scrolls sideways on a phone ({width} px)"
+
+
+class UploadedCompositeInBrowser(CompositesPageInBrowser):
+    """Its own class, so its own live server: the server process keeps the gallery it loaded."""
+
+    test_three_picked_images_are_combined_and_their_sources_marked = None
+
+    def test_an_uploaded_composite_made_elsewhere_is_explained(self):
+        """A composite made as a person would (the held-out builder: stored files, Lanczos or
+        bicubic, a 256 px JPEG) is uploaded with the file input; the sources found include the
+        images it was made from (an upload has no true sources to mark)."""
+        from retrieval.composites.services import composite_gallery
+        from retrieval.engine.composites.foreign import foreign_composite
+
+        cg = composite_gallery("tuxpaint-stamps")
+        rows = [1, 9, 14]
+        made = foreign_composite("collage", [cg.picture(r) for r in rows], np.random.default_rng(3), side=64, channels=3,
+                                 background=1.0)
+        page = self.page
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(self.live_server_url + "/composites/")
+        page.select_option("select[name=combine]", "upload")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "my-collage.jpg"
+            path.write_bytes(made.data)
+            page.set_input_files("#composite-file", str(path))
+            expect(page.locator("#composite-hypothesis")).to_have_text("collage", timeout=60_000)
+        found = page.locator("#found-sources .found-source")
+        expect(found.first).to_be_visible(timeout=60_000)
+        expect(page.locator("#found-sources .found-source.true-source")).to_have_count(0)
+        ids = [int(i) for i in cg.arrays.ids[rows]]
+        shown = {int(i) for i in found.evaluate_all("els => els.map(e => e.dataset.id)")}
+        assert set(ids) <= shown, (ids, shown)
+        self._shot("composites-upload-desktop.png")
+        page.set_viewport_size({"width": 390, "height": 844})
+        self._shot("composites-upload-phone.png")
