@@ -15,7 +15,7 @@ so a plain cut-out cannot win by fitting a smooth patch of texture.
 """
 
 import numpy as np
-from scipy import fft, ndimage
+from scipy import fft
 
 from .builders import resize
 from .fits import Fit, Found, rest_after, whole_image_distance
@@ -31,10 +31,6 @@ FINE_REACH = 4  # fine sides within this many pixels of the coarse side scaled u
 OPAQUE = 0.99  # a resized mask this high is the stamp alone: compared exactly
 MIN_OPAQUE = 4  # fewer opaque pixels than this (or a tenth of the cut-out): compare what is mostly opaque
 TOUCHED = 0.01  # a resized mask this high was changed by the stamp: explained when it is picked
-# Gaussian blur (px) on both sides of every comparison: a stamp placed between pixels, or resized by
-# another filter, still matches. Seed-5 pastes, 60 a setting: held-out recall@10 +0.10 / +0.04, the
-# builders' -0.04 / +0.01 (2 / 3 sources); the compared interior loses one more pixel of rim.
-BLUR = 0.6
 
 
 class Templates:
@@ -44,14 +40,11 @@ class Templates:
 
     def __init__(self, images: np.ndarray, masks: np.ndarray, side: int, t: int):
         channels = images.shape[1]
-        small = _blurred(np.stack([resize(x, t, t) for x in images]))
+        small = np.stack([resize(x, t, t) for x in images])
         alpha = np.stack([resize(m[None], t, t)[0] for m in masks])
         opaque, most = alpha >= OPAQUE, alpha > 0.5
         thin = opaque.sum(axis=(1, 2)) < np.maximum(MIN_OPAQUE, 0.1 * most.sum(axis=(1, 2)))
-        cut = np.where(thin[:, None, None], most, opaque)
-        if BLUR:
-            cut = cut & ndimage.binary_erosion(most, structure=np.ones((1, 3, 3)))
-        cut = cut.astype(np.float32)
+        cut = np.where(thin[:, None, None], most, opaque).astype(np.float32)
         pad = np.zeros((len(images), channels + 2, side, side), np.float32)
         pad[:, :channels, :t, :t] = small * cut[:, None]
         pad[:, channels, :t, :t] = cut
@@ -63,10 +56,6 @@ class Templates:
         mean = (small * cut[:, None]).sum(axis=(2, 3)) / (self.area[:, None] + 1e-6)
         self.spread = (((small - mean[:, :, None, None]) ** 2) * cut[:, None]).sum(axis=(1, 2, 3)) / (
             self.area * channels + 1e-6)
-
-
-def _blurred(images: np.ndarray) -> np.ndarray:
-    return ndimage.gaussian_filter(images, (0, 0, BLUR, BLUR)) if BLUR else images
 
 
 def _correlate(spectrum: np.ndarray, side: int, t: int) -> np.ndarray:
@@ -159,10 +148,9 @@ def _footprint(groups, best: int, t: int) -> np.ndarray:
 def fit_paste(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray) -> Fit:
     side, full = work.shape[-1], gallery.size
     coarse = _coarse(gallery, side)
-    work = _blurred(work[None])[0]
     coarse_score, _, coarse_place = _best(work, None, [(t, None, np.arange(len(gallery))) for t in coarse], len(gallery))
     shortlist = np.argsort(coarse_score, kind="stable")[:SHORTLIST]
-    target = _blurred(np.asarray(composite, np.float32)[None])[0]
+    target = np.asarray(composite, np.float32)
     groups = _fine_groups(gallery, coarse, shortlist, coarse_place[shortlist, 2], side)
     weight = None
     found, picked = [], []
