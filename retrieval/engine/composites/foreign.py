@@ -104,9 +104,10 @@ def tiled(pattern: np.ndarray, canvas: int, rng, channels: int) -> np.ndarray:
     return _float(Image.fromarray(big), channels)
 
 
-def _placements(masks, canvas: int, rng, n: int) -> list[tuple[int, int]]:
-    """Top-left corners that leave each stamp at least ``MIN_SHOWN`` visible (later ones on top)."""
-    for _ in range(200):
+def _placements(masks, canvas: int, rng, n: int) -> list[tuple[int, int]] | None:
+    """Top-left corners that leave each stamp at least ``MIN_SHOWN`` visible (later ones on top),
+    or None when 50 tries find none (the sizes are then drawn again)."""
+    for _ in range(50):
         corners = [(int(rng.integers(0, canvas - m.shape[1] + 1)), int(rng.integers(0, canvas - m.shape[0] + 1)))
                    for m in masks]
         cover = np.zeros((n, canvas, canvas), bool)
@@ -115,25 +116,34 @@ def _placements(masks, canvas: int, rng, n: int) -> list[tuple[int, int]]:
             cover[i, y:y + m.shape[0], x:x + m.shape[1]] = m
         if all(cover[i].sum() >= MIN_SHOWN * m.sum() for i, m in enumerate(masks)):
             return corners
-    raise ValueError("no placement leaves every stamp visible")
+    return None
 
 
-def _paste(pictures, canvas: int, rng, channels: int, background: float, textures) -> tuple[np.ndarray, dict]:
-    n = len(pictures)
-    texture = int(rng.integers(len(textures)))
-    out = tiled(textures[texture], canvas, rng, channels)
+def _cut_outs(pictures, canvas: int, rng, channels: int, background: float):
+    """Each picture resized to a longer side drawn from ``PASTE_SIDES`` with its magic-wand alpha."""
     stamps, masks = [], []
     for picture in pictures:
         w, h = picture.size
-        side = rng.uniform(*PASTE_SIDES[n]) * canvas
-        scale = side / max(w, h)
+        scale = rng.uniform(*PASTE_SIDES[len(pictures)]) * canvas / max(w, h)
         width, height = max(2, round(w * scale)), max(2, round(h * scale))
         mask = wand_mask(_float(picture, 3), 1.0 if background else 0.0)
         filt = FILTERS[int(rng.integers(len(FILTERS)))]
         alpha = np.asarray(Image.fromarray(mask.astype(np.float32), "F").resize((width, height), filt), np.float32)
         stamps.append(_resized(picture, width, height, rng, channels))
         masks.append(np.clip(alpha, 0, 1))
-    corners = _placements([m > 0.5 for m in masks], canvas, rng, n)
+    return stamps, masks
+
+
+def _paste(pictures, canvas: int, rng, channels: int, background: float, textures) -> tuple[np.ndarray, dict]:
+    texture = int(rng.integers(len(textures)))
+    out = tiled(textures[texture], canvas, rng, channels)
+    for _ in range(100):  # big stamps may not fit side by side: draw their sizes again
+        stamps, masks = _cut_outs(pictures, canvas, rng, channels, background)
+        corners = _placements([m > 0.5 for m in masks], canvas, rng, len(pictures))
+        if corners is not None:
+            break
+    else:
+        raise ValueError("no sizes and places leave every stamp visible")
     for (x, y), stamp, alpha in zip(corners, stamps, masks, strict=True):
         h, w = alpha.shape
         a = alpha[..., None]
