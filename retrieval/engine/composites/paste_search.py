@@ -165,8 +165,10 @@ def fit_paste(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray) -
         weight = np.ones((full, full), np.float32) if weight is None else weight
         weight[y:y + t, x:x + t] *= 1 - _footprint(groups, best, t)
         picked.append(best)
-        found.append(Found(int(shortlist[best]), whole_image_distance(float(error[best]), target.size),
-                           (x, y, x + t, y + t), f"paste at {round(100 * t / full)}% scale"))
+        row = int(shortlist[best])
+        cx0, cy0, cx1, cy1 = gallery.content_box(row, t)  # the stamp itself, not its square's letterbox
+        found.append(Found(row, whole_image_distance(float(error[best]), target.size),
+                           (x + cx0, y + cy0, x + cx1, y + cy1), f"paste at {round(100 * t / full)}% scale"))
     fit_error = float(np.mean([(f.distance ** 2) / target.size for f in found[:2]])) if found else np.inf
     ranked = np.full(len(gallery), np.inf)
     ranked[shortlist] = np.where(np.isfinite(score), score, 1e6)
