@@ -43,7 +43,7 @@ def composites_for(cg, kind: str, n: int, count: int, seed: int):
     """The setting's composites and their true source rows, the same for every method."""
     rng = np.random.default_rng([seed, KINDS.index(kind), n])
     images, truth = [], []
-    pool = cg.arrays.cutouts if kind == "paste" else cg.arrays.images  # a pasted stamp keeps its aspect
+    pool = cg.arrays.sources_for(kind)
     for _ in range(count):
         rows = rng.choice(len(cg.arrays), n, replace=False)
         composite = random_composite(kind, [pool[r] for r in rows], rng, background=cg.arrays.background)
@@ -105,9 +105,9 @@ def composites_evaluate(*, gallery: str = "tuxpaint-stamps", count: int = DEFAUL
     chance = min(1.0, 10 / len(cg.arrays))  # recall@10 of a random ranking
     medians = {m: median_distance(space.gallery_vectors("pixel" if m == "explain" else m)) for m in methods}
     settings = {}
+    make = held_out_for if protocol == "held-out" else composites_for
     for kind in kinds:
         for n in SOURCES:
-            make = held_out_for if protocol == "held-out" else composites_for
             images, truth = make(cg, kind, n, count, seed)
             report, found = {}, {}
             for method in methods:

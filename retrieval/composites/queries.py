@@ -74,7 +74,7 @@ def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int]]:
         missing = [i for i, r in zip(cleaned["sources"], rows, strict=True) if r is None]
         raise InvalidImage(f"There is no image {', '.join(map(str, missing))} in {cg.gallery.name} to combine.")
     kind = cleaned["combine"]
-    images = [(cg.arrays.cutouts if kind == "paste" else cg.arrays.images)[r] for r in rows]  # a cut-out keeps its aspect
+    images = [cg.arrays.sources_for(kind)[r] for r in rows]
     if kind == "blend":
         composite = builders.blend(images, cleaned["alphas"] or None)
     elif kind == "collage":

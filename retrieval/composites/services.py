@@ -195,8 +195,8 @@ def warm(slug: str = WARMED) -> list[str]:
     from retrieval.engine.composites.builders import KINDS, random_composite
 
     cg, rng, warmed = composite_gallery(slug), np.random.default_rng(0), []
-    composites = [random_composite(kind, list((cg.arrays.cutouts if kind == "paste" else cg.arrays.images)[:3]), rng,
-                                   background=cg.arrays.background).image for kind in KINDS]
+    composites = [random_composite(kind, list(cg.arrays.sources_for(kind)[:3]), rng, background=cg.arrays.background).image
+                  for kind in KINDS]
     for method in METHODS:
         try:
             for composite in composites:

@@ -61,7 +61,9 @@ def _blend(pictures, canvas: int, rng, channels: int) -> tuple[np.ndarray, dict]
 
 
 def _into(picture, width: int, height: int, mode: str, rng, channels: int, background: float) -> np.ndarray:
-    """``picture`` in a width x height part: squeezed, fitted (letterboxed) or cropped to fill."""
+    """``picture`` in a width x height part: squeezed, fitted (letterboxed) or cropped to fill.
+    Written apart from ``collage_search.framed`` on purpose: the held-out maker must not share the
+    search's geometry, or a mistake in it would cancel out in the evaluation."""
     if mode == "squeeze":
         return _resized(picture, width, height, rng, channels)
     w, h = picture.size
@@ -119,14 +121,13 @@ def _placements(masks, canvas: int, rng, n: int) -> list[tuple[int, int]] | None
     return None
 
 
-def _cut_outs(pictures, canvas: int, rng, channels: int, background: float):
+def _cut_outs(pictures, wands, canvas: int, rng, channels: int):
     """Each picture resized to a longer side drawn from ``PASTE_SIDES`` with its magic-wand alpha."""
     stamps, masks = [], []
-    for picture in pictures:
+    for picture, mask in zip(pictures, wands, strict=True):
         w, h = picture.size
         scale = rng.uniform(*PASTE_SIDES[len(pictures)]) * canvas / max(w, h)
         width, height = max(2, round(w * scale)), max(2, round(h * scale))
-        mask = wand_mask(_float(picture, 3), 1.0 if background else 0.0)
         filt = FILTERS[int(rng.integers(len(FILTERS)))]
         alpha = np.asarray(Image.fromarray(mask.astype(np.float32), "F").resize((width, height), filt), np.float32)
         stamps.append(_resized(picture, width, height, rng, channels))
@@ -137,8 +138,9 @@ def _cut_outs(pictures, canvas: int, rng, channels: int, background: float):
 def _paste(pictures, canvas: int, rng, channels: int, background: float, textures) -> tuple[np.ndarray, dict]:
     texture = int(rng.integers(len(textures)))
     out = tiled(textures[texture], canvas, rng, channels)
+    wands = [wand_mask(_float(picture, 3), 1.0 if background else 0.0) for picture in pictures]  # once, at full size
     for _ in range(100):  # big stamps may not fit side by side: draw their sizes again
-        stamps, masks = _cut_outs(pictures, canvas, rng, channels, background)
+        stamps, masks = _cut_outs(pictures, wands, canvas, rng, channels)
         corners = _placements([m > 0.5 for m in masks], canvas, rng, len(pictures))
         if corners is not None:
             break

@@ -61,13 +61,18 @@ class GalleryArrays:
     def cutouts(self) -> np.ndarray:
         """[N, C, S, S]: each image back at its own aspect ratio, its longer side S, centred on the
         plain background (the squeezed image resized along its shorter side only)."""
-        if self.aspects is None or np.allclose(self.aspects, 1, atol=0.02):
+        if self.aspects is None or np.all(self.aspects == 1):
             return self.images
         out = np.full_like(self.images, self.background)
         for row, image in enumerate(self.images):
             x0, y0, x1, y1 = self.content_box(row)
             out[row, :, y0:y1, x0:x1] = resize(image, x1 - x0, y1 - y0)
         return out
+
+    def sources_for(self, kind: str) -> np.ndarray:
+        """The images a composite of ``kind`` is built from: a pasted cut-out keeps its own aspect,
+        a blended or collaged image is the squeezed square."""
+        return self.cutouts if kind == "paste" else self.images
 
     @cached_property
     def masks(self) -> np.ndarray:
