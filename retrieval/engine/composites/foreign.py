@@ -13,7 +13,7 @@ What differs from ``builders``:
   its part (the builders only squeeze);
 - paste: cut out with a magic wand (the near-plain pixels connected to the border, at another
   tolerance than the builders' mask), at any side from ``PASTE_SIDES`` anywhere on the canvas
-  (each stamp left at least half visible) on a real texture: a GIMP pattern, tiled (the
+  (each stamp left at least three quarters visible) on a real texture: a GIMP pattern, tiled (the
   builders: procedural textures, fixed slots, narrower sides).
 """
 

@@ -96,6 +96,23 @@ def test_small_pastes_are_found_at_their_exact_side(tiny_gallery):
         assert boxes.get(row) == (x, y, x + side, y + side), (row, boxes)
 
 
+def test_a_near_duplicate_of_a_pasted_stamp_ranks_right_after_the_stamps_found(tiny_gallery):
+    """The gallery's colour variants: the variant fits the stamp's region before that region is
+    explained away, so it ranks next, not behind every cut-out that fits somewhere else."""
+    from retrieval.engine.composites.builders import cutout_mask, paste
+
+    images = tiny_gallery.images
+    variant = np.where(images[5] < 0.99, np.clip(images[5] + 0.04, 0, 0.98), images[5])
+    gallery = GalleryArrays(np.arange(len(images) + 1), np.concatenate([images, variant[None]]), 1.0)
+    rows, placements = [5, 12, 20], [(2, 2, 0.4), (36, 4, 0.4), (18, 36, 0.4)]
+    stamps = [images[r] for r in rows]
+    composite = paste(stamps, [cutout_mask(x, 1.0) for x in stamps], placements, ("stripes", 4))
+    explanation = explain(gallery, composite.image)
+    assert explanation.hypothesis == "paste"
+    assert sorted(f.row for f in explanation.fits["paste"].found) == rows
+    assert ranking(explanation, 4)[3] == len(images)  # the variant
+
+
 def test_a_thirds_collage_fits_exactly_at_full_size(tiny_gallery):
     from retrieval.engine.composites.builders import collage
 
