@@ -29,6 +29,7 @@ class FoundSource:
     how: str
     true: bool | None  # None: the true sources are not known (an uploaded composite)
     colour: str
+    more: tuple[tuple[int, int, int, int], ...] = ()  # other regions it explains, at SHOWN px
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,12 @@ def composites_query(cleaned: dict) -> CompositeOutcome:
     draw = ImageDraw.Draw(regions)
     for i, item in enumerate(_items(cg, picture, rows, distances)):
         f = by_row.get(rows[i])
-        box = tuple(round(v * scale) for v in f.box) if f else (0, 0, 0, 0)
+        boxes = tuple(tuple(round(v * scale) for v in b) for b in f.boxes) if f else ((0, 0, 0, 0),)
         colour = COLOURS[i % len(COLOURS)] if f else "#8b8d98"
-        if f:
+        for box in boxes if f else ():
             draw.rectangle([box[0], box[1], box[2] - 1, box[3] - 1], outline=colour, width=3)
-        found.append(FoundSource(item, box, f.how if f else "also close", None if truth is None else item.image.pk in truth,
-                                 colour))
+        found.append(FoundSource(item, boxes[0], f.how if f else "also close",
+                                 None if truth is None else item.image.pk in truth, colour, boxes[1:]))
     try:
         reconstruction = png_data_url(_picture(latent_model("encoder", cg.gallery.slug).reconstruct(composite[None])[0]))
     except NotReady:

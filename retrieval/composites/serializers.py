@@ -25,6 +25,8 @@ class CompositeRequestSerializer(serializers.Serializer):
 class FoundSerializer(serializers.Serializer):
     result = ResultSerializer(source="item")
     box = serializers.ListField(child=serializers.IntegerField(), help_text="x0, y0, x1, y1 at 192 px")
+    more = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
+                                 help_text="other regions it explains (an image repeated in a collage), as box")
     how = serializers.CharField()
     true = serializers.BooleanField(allow_null=True)
 

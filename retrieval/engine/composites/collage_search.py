@@ -7,6 +7,8 @@ portal's builders), fitted inside it at its own aspect ratio (letterboxed on the
 background) or scaled to fill it and cropped. Every part tries all three.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from .builders import LAYOUTS, part_boxes, resize
@@ -88,9 +90,11 @@ def fit_collage(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray)
     best = min(((*_layout(gallery, work, composite, layout), layout) for layout in LAYOUTS), key=lambda b: b[0])
     error, parts, layout = best
     found: dict[int, Found] = {}
-    for _, i, box, row, part_error, mode in parts:
-        distance = whole_image_distance(part_error, work.size)
-        if row not in found or distance < found[row].distance:
-            found[row] = Found(row, distance, box, f"collage {layout.replace('_', ' ')}, part {i + 1} ({mode})")
+    for _, i, box, row, part_error, mode in sorted(parts, key=lambda p: p[4]):  # an image's best part first
+        if row in found:  # the same image in another part (quadrants of three: A B / C A)
+            found[row] = replace(found[row], more=(*found[row].more, box), how=f"{found[row].how} and part {i + 1}")
+        else:
+            found[row] = Found(row, whole_image_distance(part_error, work.size), box,
+                               f"collage {layout.replace('_', ' ')}, part {i + 1} ({mode})")
     ordered = sorted(found.values(), key=lambda f: f.distance)
     return Fit("collage", error, ordered, rest_after([f.row for f in ordered], np.min([p[0] for p in parts], axis=0)))

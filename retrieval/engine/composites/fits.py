@@ -12,6 +12,11 @@ class Found:
     distance: float
     box: tuple[int, int, int, int]  # region of the composite it explains, at the composite's side S
     how: str  # e.g. "blend 0.42", "collage halves, part 2", "paste at 40% scale"
+    more: tuple[tuple[int, int, int, int], ...] = ()  # other regions it explains (a quadrant collage's repeated image)
+
+    @property
+    def boxes(self) -> tuple[tuple[int, int, int, int], ...]:
+        return (self.box, *self.more)
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,16 @@ def test_a_near_duplicate_of_a_pasted_stamp_ranks_right_after_the_stamps_found(t
     assert ranking(explanation, 4)[3] == len(images)  # the variant
 
 
+def test_an_image_repeated_in_a_quadrant_collage_explains_both_its_parts(tiny_gallery):
+    from retrieval.engine.composites.builders import collage
+
+    composite = collage([tiny_gallery.images[r] for r in (4, 9, 15)], "quadrants")  # 4 9 / 15 4
+    found = {f.row: f for f in explain(tiny_gallery, composite.image).fits["collage"].found}
+    assert set(found) == {4, 9, 15}
+    assert set(found[4].boxes) == {(0, 0, 32, 32), (32, 32, 64, 64)}
+    assert found[4].how.endswith("and part 4") and found[9].boxes == ((32, 0, 64, 32),)
+
+
 def test_a_thirds_collage_fits_exactly_at_full_size(tiny_gallery):
     from retrieval.engine.composites.builders import collage
 

@@ -41,6 +41,15 @@ def test_the_api_answers_json_and_csv(client, latents):
     assert lines[0].startswith("method,rank,id") and lines[1].startswith("explain,1,")
 
 
+def test_an_image_repeated_in_a_quadrant_collage_has_both_its_regions(client, stamps):
+    ids = pick(stamps)
+    body = {"sources": ",".join(map(str, ids)), "combine": "collage", "layout": "quadrants", "k": 3}
+    data = client.post("/api/composites/search/", body, content_type="application/json").json()
+    regions = {s["result"]["id"]: [s["box"], *s["more"]] for s in data["sources"]}
+    assert sorted(regions[ids[0]]) == [[0, 0, 96, 96], [96, 96, 192, 192]]  # A B / C A
+    assert regions[ids[1]] == [[96, 0, 192, 96]] and regions[ids[2]] == [[0, 96, 96, 192]]
+
+
 def test_an_uploaded_composite_is_searched_without_true_sources(client, stamps):
     from io import BytesIO
 
