@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 from retrieval.core.presenters import png_data_url
 from retrieval.core.results import ResultItem, explain_hits
 from retrieval.engine.composites import builders
+from retrieval.engine.composites.fits import Framed
 from retrieval.engine.errors import InvalidImage, NotReady
 from retrieval.engine.index import SearchHits
 from retrieval.models import GalleryImage
@@ -66,10 +67,12 @@ def _picture(array: np.ndarray) -> Image.Image:
     return image.convert("RGB").resize((SHOWN, SHOWN), Image.Resampling.NEAREST)
 
 
-def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int]]:
-    """The composite [C, S, S] and the gallery rows it was made from (none for an upload)."""
+def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int], Framed | None]:
+    """The composite [C, S, S], the gallery rows it was made from (none for an upload) and, for
+    a non-square upload, the upload at its own aspect (``CompositeGallery.upload_arrays``)."""
     if cleaned["combine"] == "upload":
-        return cg.upload_array(cleaned["image_bytes"]), []
+        composite, framed = cg.upload_arrays(cleaned["image_bytes"])
+        return composite, [], framed
     rows = [cg.row_of(i) for i in cleaned["sources"]]
     if None in rows:
         missing = [i for i, r in zip(cleaned["sources"], rows, strict=True) if r is None]
@@ -86,7 +89,7 @@ def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int]]:
         placements = builders.random_placements(len(images), cg.arrays.size, rng, (side / cg.arrays.size,) * 2)
         composite = builders.paste(images, [cg.arrays.masks[r] for r in rows], placements,
                                    (cleaned["texture"], cleaned["seed"]))
-    return composite.image, rows
+    return composite.image, rows, None
 
 
 def _items(cg, picture, rows, distances) -> list[ResultItem]:
@@ -98,10 +101,10 @@ def _items(cg, picture, rows, distances) -> list[ResultItem]:
 def composites_query(cleaned: dict) -> CompositeOutcome:
     started = time.perf_counter()
     cg = composite_gallery(cleaned["gallery"].slug)
-    composite, true_rows = build_composite(cg, cleaned)
+    composite, true_rows, framed = build_composite(cg, cleaned)
     picture = _picture(composite)
     k, truth = cleaned["k"], set(cg.arrays.ids[true_rows].tolist()) if true_rows else None
-    rows, distances, explanation = search("explain", cg, composite, k)
+    rows, distances, explanation = search("explain", cg, composite, k, framed)
     pixels = cg.arrays.work_flat
     work = _work(cg, composite)
     distances = [d if d is not None else float(np.linalg.norm(pixels[r] - work)) for r, d in zip(rows, distances, strict=True)]

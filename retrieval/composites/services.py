@@ -20,8 +20,9 @@ from PIL import Image
 from retrieval.core.results import open_gallery_image
 from retrieval.core.setup_state import require_prepared
 from retrieval.engine.composites.config import GALLERIES, SHORT
-from retrieval.engine.composites.data import gallery_shape, to_array
+from retrieval.engine.composites.data import gallery_shape, to_array, to_framed
 from retrieval.engine.composites.explain import explain, ranking
+from retrieval.engine.composites.fits import Framed
 from retrieval.engine.composites.gallery import GalleryArrays
 from retrieval.engine.composites.search import LatentModel, nearest
 from retrieval.engine.errors import NotReady
@@ -66,8 +67,14 @@ class CompositeGallery:
     def upload_array(self, data: bytes) -> np.ndarray:
         """An uploaded composite's bytes as the search reads them: decoded under the portal's
         limits, then [C, S, S] at the models' side."""
+        return self.upload_arrays(data)[0]
+
+    def upload_arrays(self, data: bytes) -> tuple[np.ndarray, Framed | None]:
+        """``upload_array`` and, for a non-square upload, the upload framed at its own aspect
+        ratio, where its pastes are searched (squeezed to the square, a pasted stamp loses its shape)."""
         decoded = decode_image(data, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
-        return to_array(decoded.image, self.arrays.size, self.arrays.channels)
+        size, channels = self.arrays.size, self.arrays.channels
+        return to_array(decoded.image, size, channels), to_framed(decoded.image, size, channels, self.arrays.background)
 
 
 def _cache_path(slug: str, count: int) -> Path:
@@ -176,10 +183,11 @@ def _fmnist_descriptor(path: str):
     return load_descriptor(path)
 
 
-def search(method: str, cg: CompositeGallery, composite: np.ndarray, k: int):
-    """One composite [C, S, S] -> (rows, distances, explanation or None) of ``method``."""
+def search(method: str, cg: CompositeGallery, composite: np.ndarray, k: int, framed: Framed | None = None):
+    """One composite [C, S, S] -> (rows, distances, explanation or None) of ``method``
+    (``framed``: a non-square upload at its own aspect, for the explain-away's pastes)."""
     if method == "explain":
-        explanation = explain(cg.arrays, composite)
+        explanation = explain(cg.arrays, composite, framed=framed)
         rows = ranking(explanation, k)
         by_row = {f.row: f.distance for f in explanation.found}
         return rows, [by_row.get(r) for r in rows], explanation

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..data.fashion_mnist import load_split
+from .fits import Framed
 
 SIZES = {"fashion-mnist": (32, 1, 0.0), "tuxpaint-stamps": (64, 3, 1.0)}  # side, channels, background
 REPO = Path(__file__).resolve().parents[3]
@@ -30,6 +31,21 @@ def to_array(image: Image.Image, size: int, channels: int) -> np.ndarray:
     else:
         array = np.asarray(image.resize((size, size), Image.Resampling.BILINEAR), np.float32) / 255.0
     return (array[None] if array.ndim == 2 else array.transpose(2, 0, 1)).astype(np.float32)
+
+
+def to_framed(image: Image.Image, size: int, channels: int, background: float) -> Framed | None:
+    """A non-square image fitted into the S x S square at its own aspect ratio, centred on the
+    ``background`` colour, and where it lies; None for an image within 2% of square (the squeezed
+    square is then the same picture)."""
+    w, h = image.size
+    if abs(w / h - 1) <= 0.02:
+        return None
+    fw, fh = (size, max(1, round(size * h / w))) if w >= h else (max(1, round(size * w / h)), size)
+    mode = "L" if channels == 1 else "RGB"
+    square = Image.new(mode, (size, size), (round(255 * background),) * (1 if channels == 1 else 3))
+    x0, y0 = (size - fw) // 2, (size - fh) // 2
+    square.paste(image.convert(mode).resize((fw, fh), Image.Resampling.BILINEAR), (x0, y0))
+    return Framed(to_array(square, size, channels), (x0, y0, x0 + fw, y0 + fh))
 
 
 def fmnist_images(data_dir: Path, split: str = "train", limit: int | None = None) -> np.ndarray:

@@ -22,13 +22,13 @@ root-mean-square error over that region, scaled to the whole image (comparable w
 L2 distances at the working resolution).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import nnls
 
 from .collage_search import fit_collage
-from .fits import Fit, Found, rest_after, whole_image_distance
+from .fits import Fit, Found, Framed, rest_after, whole_image_distance
 from .gallery import GalleryArrays, downsample
 from .paste_search import fit_paste
 
@@ -81,17 +81,19 @@ def fit_blend(gallery: GalleryArrays, work: np.ndarray) -> Fit:
 FITS = {"blend": lambda gallery, work, _: fit_blend(gallery, work), "collage": fit_collage, "paste": fit_paste}
 
 
-def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES, exact: dict | None = None) -> Explanation:
+def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES, exact: dict | None = None,
+            framed: Framed | None = None) -> Explanation:
     """Fit each hypothesis to ``composite`` ([C, S, S] in [0, 1], the gallery's side) and merge.
     Hypotheses are tried in turn and the rest skipped once one reconstructs the composite to
     within its ``exact`` threshold (mean squared error per value; ``{}``: try them all): a
-    composite is one thing or another."""
+    composite is one thing or another. A non-square composite's pastes are searched in
+    ``framed`` (the composite at its own aspect ratio), their regions given back in ``composite``."""
     exact = EXACT if exact is None else exact
     composite = np.asarray(composite, np.float32)
     work = downsample(composite[None], gallery.work.shape[-1])[0]
     fits = {}
     for name in hypotheses:
-        fits[name] = FITS[name](gallery, work, composite)
+        fits[name] = _fit_framed(gallery, framed) if name == "paste" and framed else FITS[name](gallery, work, composite)
         if fits[name].error < exact.get(name, 0.0):
             break
     order = sorted(fits, key=lambda name: fits[name].error)
@@ -102,6 +104,12 @@ def explain(gallery: GalleryArrays, composite: np.ndarray, hypotheses=HYPOTHESES
                 seen.add(f.row)
                 merged.append(f)
     return Explanation(fits, order, merged)
+
+
+def _fit_framed(gallery: GalleryArrays, framed: Framed) -> Fit:
+    work = downsample(framed.image[None], gallery.work.shape[-1])[0]
+    fit = fit_paste(gallery, work, framed.image, frame=framed.box)
+    return replace(fit, found=[replace(f, box=framed.unframed(f.box, gallery.size)) for f in fit.found])
 
 
 def ranking(explanation: Explanation, k: int) -> list[int]:

@@ -37,3 +37,19 @@ def rest_after(first: list[int], scores: np.ndarray) -> np.ndarray:
     return np.concatenate([np.array(first, np.int64), order[~np.isin(order, first)]])
 
 
+@dataclass(frozen=True)
+class Framed:
+    """A non-square composite at its own aspect ratio, fitted into the square [C, S, S] on the
+    plain background, and the box (x0, y0, x1, y1) it fills there. Pasted stamps keep their shape
+    in it; the square the models see squeezes them."""
+
+    image: np.ndarray
+    box: tuple[int, int, int, int]
+
+    def unframed(self, box: tuple[int, int, int, int], size: int) -> tuple[int, int, int, int]:
+        """A box in the framed square as the same region of the squeezed square of side ``size``."""
+        x0, y0, x1, y1 = self.box
+        sx, sy = size / (x1 - x0), size / (y1 - y0)
+        xs = [min(size, max(0, round((v - x0) * sx))) for v in (box[0], box[2])]
+        ys = [min(size, max(0, round((v - y0) * sy))) for v in (box[1], box[3])]
+        return xs[0], ys[0], xs[1], ys[1]

@@ -148,14 +148,29 @@ def _footprint(groups, best: int, t: int) -> np.ndarray:
     return templates.footprint[i if rows is None else rows[i]]
 
 
-def fit_paste(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray) -> Fit:
+def _inside(frame, side: int, full: int) -> np.ndarray | None:
+    """Weight 1 on the pixels of a ``side`` square wholly inside ``frame`` (a box at ``full``), 0 elsewhere."""
+    if frame is None:
+        return None
+    f = side / full
+    x0, y0 = (int(np.ceil(v * f - 1e-6)) for v in frame[:2])
+    x1, y1 = (int(np.floor(v * f + 1e-6)) for v in frame[2:])
+    weight = np.zeros((side, side), np.float32)
+    weight[y0:y1, x0:x1] = 1
+    return weight
+
+
+def fit_paste(gallery: GalleryArrays, work: np.ndarray, composite: np.ndarray, frame=None) -> Fit:
+    """``frame``: where the composite lies in a letterboxed square (``fits.Framed``); nothing
+    is matched on what lies outside it."""
     side, full = work.shape[-1], gallery.size
     coarse = _coarse(gallery, side)
-    coarse_score, _, coarse_place = _best(work, None, [(t, None, np.arange(len(gallery))) for t in coarse], len(gallery))
+    coarse_score, _, coarse_place = _best(work, _inside(frame, side, full),
+                                          [(t, None, np.arange(len(gallery))) for t in coarse], len(gallery))
     shortlist = np.argsort(coarse_score, kind="stable")[:SHORTLIST]
     target = np.asarray(composite, np.float32)
     groups = _fine_groups(gallery, coarse, shortlist, coarse_place[shortlist, 2], side)
-    weight = None
+    weight = _inside(frame, full, full)
     found, picked = [], []
     best_ever = np.full(len(shortlist), np.inf)
     for _ in range(MAX_PICKS):

@@ -123,6 +123,36 @@ def test_an_image_repeated_in_a_quadrant_collage_explains_both_its_parts(tiny_ga
     assert found[4].how.endswith("and part 4") and found[9].boxes == ((32, 0, 64, 32),)
 
 
+def test_a_non_square_composites_pastes_are_searched_at_its_own_aspect(tiny_gallery):
+    """Two square stamps pasted side by side on a 128 x 80 canvas: squeezed to the models'
+    square they are 28 x 45 px, no cut-out's shape; framed at the canvas's aspect they are found,
+    their regions given in the squeezed square."""
+    from PIL import Image
+
+    from retrieval.engine.composites.builders import cutout_mask
+    from retrieval.engine.composites.data import to_array, to_framed
+    from retrieval.engine.composites.textures import texture
+
+    canvas = texture("noise", 128, 3, 5)[:, :80].transpose(1, 2, 0)
+    for row, x in ((6, 4), (13, 68)):
+        stamp = np.asarray(Image.fromarray((tiny_gallery.images[row].transpose(1, 2, 0) * 255).astype(np.uint8))
+                           .resize((56, 56), Image.Resampling.BILINEAR), np.float32) / 255
+        alpha = np.asarray(Image.fromarray(cutout_mask(tiny_gallery.images[row], 1.0)).resize((56, 56)), np.float32)
+        region = canvas[12:68, x:x + 56]
+        canvas[12:68, x:x + 56] = region * (1 - alpha[..., None]) + stamp * alpha[..., None]
+    upload = Image.fromarray((canvas * 255).round().astype(np.uint8))
+    squeezed, framed = to_array(upload, 64, 3), to_framed(upload, 64, 3, 1.0)
+    assert framed.box == (0, 12, 64, 52)
+    explanation = explain(tiny_gallery, squeezed, framed=framed)
+    assert explanation.hypothesis == "paste"
+    boxes = {f.row: f.box for f in explanation.fits["paste"].found[:2]}
+    assert set(boxes) == {6, 13}, boxes
+    for row, x in ((6, 4), (13, 68)):  # the stamp's box on the 128 x 80 canvas, in the 64 px squeezed square
+        expected = (x / 2, 12 * 64 / 80, (x + 56) / 2, 68 * 64 / 80)
+        assert np.abs(np.subtract(boxes[row], expected)).max() <= 2, (row, boxes[row], expected)
+    assert to_framed(Image.new("RGB", (100, 101)), 64, 3, 1.0) is None  # square enough: squeezed is the same
+
+
 def test_a_thirds_collage_fits_exactly_at_full_size(tiny_gallery):
     from retrieval.engine.composites.builders import collage
 

@@ -1,5 +1,6 @@
 """The composites page, its query API and CSV, and bad input."""
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
@@ -48,6 +49,36 @@ def test_an_image_repeated_in_a_quadrant_collage_has_both_its_regions(client, st
     regions = {s["result"]["id"]: [s["box"], *s["more"]] for s in data["sources"]}
     assert sorted(regions[ids[0]]) == [[0, 0, 96, 96], [96, 96, 192, 192]]  # A B / C A
     assert regions[ids[1]] == [[96, 0, 192, 96]] and regions[ids[2]] == [[0, 96, 96, 192]]
+
+
+def test_a_non_square_uploads_pasted_stamps_are_found_at_their_own_shape(client, stamps):
+    """Two stamps pasted side by side on a 128 x 80 canvas (squeezed to a square they would be
+    tall, narrow shapes no cut-out has): both are found, each with its region."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from retrieval.engine.composites.builders import cutout_mask
+    from retrieval.engine.composites.textures import texture
+
+    images = list(stamps.images.order_by("id")[:18:9])
+    canvas = Image.fromarray((texture("noise", 128, 3, 2)[:, :80].transpose(1, 2, 0) * 255).astype(np.uint8))
+    for image, x in zip(images, (4, 68), strict=True):
+        with image.file.open("rb") as f:
+            stamp = Image.open(f).convert("RGB")
+            stamp.load()
+        mask = cutout_mask(np.asarray(stamp, np.float32).transpose(2, 0, 1) / 255, 1.0)
+        canvas.paste(stamp.resize((56, 56)), (x, 12), Image.fromarray((mask * 255).astype(np.uint8)).resize((56, 56)))
+    upload = BytesIO()
+    canvas.save(upload, "PNG")
+    upload.seek(0)
+    upload.name = "wide.png"
+    data = client.post("/api/composites/search/", {"combine": "upload", "image": upload, "k": 4}).json()
+    assert data["hypothesis"] == "paste"
+    top = {s["result"]["id"]: s["box"] for s in data["sources"][:2]}
+    assert set(top) == {i.pk for i in images}, data["sources"]
+    x0, y0, x1, y1 = top[images[1].pk]  # 68-124 of 128 and 12-68 of 80, at 192 px: 102-186 and 29-163
+    assert abs(x0 - 102) <= 6 and abs(x1 - 186) <= 6 and abs(y0 - 29) <= 6 and abs(y1 - 163) <= 6
 
 
 def test_an_uploaded_composite_is_searched_without_true_sources(client, stamps):
