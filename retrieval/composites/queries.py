@@ -26,11 +26,11 @@ SHOWN = 192  # px the composite, its regions and the reconstruction are shown at
 @dataclass(frozen=True)
 class FoundSource:
     item: ResultItem
-    box: tuple[int, int, int, int]  # region at SHOWN px
+    box: tuple[int, int, int, int]  # region in the composite as shown (``CompositeOutcome.shown``)
     how: str
     true: bool | None  # None: the true sources are not known (an uploaded composite)
     colour: str
-    more: tuple[tuple[int, int, int, int], ...] = ()  # other regions it explains, at SHOWN px
+    more: tuple[tuple[int, int, int, int], ...] = ()  # other regions it explains, as box
 
 
 @dataclass(frozen=True)
@@ -55,16 +55,27 @@ class CompositeOutcome:
     k: int = 6
     ms: float = 0.0
     note: str = ""
+    shown: tuple[int, int] = (SHOWN, SHOWN)  # the composite's width and height on the page
 
     @property
     def true_found(self) -> int:
         return sum(bool(f.true) for f in self.found)
 
 
-def _picture(array: np.ndarray) -> Image.Image:
+def _picture(array: np.ndarray, size: tuple[int, int] = (SHOWN, SHOWN)) -> Image.Image:
     data = (np.clip(array, 0, 1) * 255).round().astype(np.uint8)
     image = Image.fromarray(data[0], "L") if data.shape[0] == 1 else Image.fromarray(data.transpose(1, 2, 0), "RGB")
-    return image.convert("RGB").resize((SHOWN, SHOWN), Image.Resampling.NEAREST)
+    return image.convert("RGB").resize(size, Image.Resampling.NEAREST)
+
+
+def _shown(framed: Framed | None) -> tuple[int, int]:
+    """The composite's size on the page: ``SHOWN`` px on its longer side, at its own aspect ratio
+    (an upload that is not square is searched squeezed, but shown as it was made)."""
+    if framed is None:
+        return SHOWN, SHOWN
+    x0, y0, x1, y1 = framed.box
+    w, h = x1 - x0, y1 - y0
+    return (SHOWN, max(1, round(SHOWN * h / w))) if w >= h else (max(1, round(SHOWN * w / h)), SHOWN)
 
 
 def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int], Framed | None]:
@@ -109,19 +120,21 @@ def composites_query(cleaned: dict) -> CompositeOutcome:
     work = _work(cg, composite)
     distances = [d if d is not None else float(np.linalg.norm(pixels[r] - work)) for r, d in zip(rows, distances, strict=True)]
     by_row = {f.row: f for f in explanation.found}
-    scale = SHOWN / cg.arrays.size
-    found, regions = [], picture.copy()
+    shown = _shown(framed)
+    sx, sy = shown[0] / cg.arrays.size, shown[1] / cg.arrays.size
+    found, regions = [], _picture(composite, shown)
     draw = ImageDraw.Draw(regions)
     for i, item in enumerate(_items(cg, picture, rows, distances)):
         f = by_row.get(rows[i])
-        boxes = tuple(tuple(round(v * scale) for v in b) for b in f.boxes) if f else ((0, 0, 0, 0),)
+        boxes = tuple((round(b[0] * sx), round(b[1] * sy), round(b[2] * sx), round(b[3] * sy)) for b in f.boxes) \
+            if f else ((0, 0, 0, 0),)
         colour = COLOURS[i % len(COLOURS)] if f else "#8b8d98"
         for box in boxes if f else ():
             draw.rectangle([box[0], box[1], box[2] - 1, box[3] - 1], outline=colour, width=3)
         found.append(FoundSource(item, boxes[0], f.how if f else "also close",
                                  None if truth is None else item.image.pk in truth, colour, boxes[1:]))
     try:
-        reconstruction = png_data_url(_picture(latent_model("encoder", cg.gallery.slug).reconstruct(composite[None])[0]))
+        reconstruction = png_data_url(_picture(latent_model("encoder", cg.gallery.slug).reconstruct(composite[None])[0], shown))
     except NotReady:
         reconstruction = None
     columns = []
@@ -136,7 +149,7 @@ def composites_query(cleaned: dict) -> CompositeOutcome:
         columns.append(MethodColumn(method, TITLES[method], list(zip(items, marks, strict=True)), recall))
     true_sources = list(GalleryImage.objects.filter(pk__in=truth or ()).order_by("pk")) if truth else []
     return CompositeOutcome(
-        gallery=cg.gallery, combine=cleaned["combine"], composite_url=png_data_url(picture),
+        gallery=cg.gallery, combine=cleaned["combine"], composite_url=png_data_url(_picture(composite, shown)), shown=shown,
         regions_url=png_data_url(regions), reconstruction_url=reconstruction, hypothesis=explanation.hypothesis,
         found=found, columns=columns, true_sources=true_sources, k=k, ms=round(1000 * (time.perf_counter() - started), 1),
         note="" if cg.seen_by_models else "Held-out gallery: the models never saw these images.")

@@ -24,7 +24,8 @@ class CompositeRequestSerializer(serializers.Serializer):
 
 class FoundSerializer(serializers.Serializer):
     result = ResultSerializer(source="item")
-    box = serializers.ListField(child=serializers.IntegerField(), help_text="x0, y0, x1, y1 at 192 px")
+    box = serializers.ListField(child=serializers.IntegerField(),
+                                help_text="x0, y0, x1, y1 in the composite image (192 px on its longer side)")
     more = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()),
                                  help_text="other regions it explains (an image repeated in a collage), as box")
     how = serializers.CharField()

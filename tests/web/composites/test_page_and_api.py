@@ -53,7 +53,9 @@ def test_an_image_repeated_in_a_quadrant_collage_has_both_its_regions(client, st
 
 def test_a_non_square_uploads_pasted_stamps_are_found_at_their_own_shape(client, stamps):
     """Two stamps pasted side by side on a 128 x 80 canvas (squeezed to a square they would be
-    tall, narrow shapes no cut-out has): both are found, each with its region."""
+    tall, narrow shapes no cut-out has): both are found, each with its region in the composite
+    as shown, at its own aspect."""
+    import base64
     from io import BytesIO
 
     from PIL import Image
@@ -77,8 +79,10 @@ def test_a_non_square_uploads_pasted_stamps_are_found_at_their_own_shape(client,
     assert data["hypothesis"] == "paste"
     top = {s["result"]["id"]: s["box"] for s in data["sources"][:2]}
     assert set(top) == {i.pk for i in images}, data["sources"]
-    x0, y0, x1, y1 = top[images[1].pk]  # 68-124 of 128 and 12-68 of 80, at 192 px: 102-186 and 29-163
-    assert abs(x0 - 102) <= 6 and abs(x1 - 186) <= 6 and abs(y0 - 29) <= 6 and abs(y1 - 163) <= 6
+    x0, y0, x1, y1 = top[images[1].pk]  # 68-124 of 128 and 12-68 of 80, shown at 192 x 120: 102-186 and 18-102
+    assert abs(x0 - 102) <= 6 and abs(x1 - 186) <= 6 and abs(y0 - 18) <= 6 and abs(y1 - 102) <= 6
+    shown = Image.open(BytesIO(base64.b64decode(data["composite"].split(",", 1)[1])))
+    assert shown.size == (192, 120)  # shown at its own aspect, not squeezed
 
 
 def test_an_uploaded_composite_is_searched_without_true_sources(client, stamps):
