@@ -13,7 +13,9 @@ to the whole image, in the raw-pixel space at 32 px (its median is the pixel met
 ``--protocol held-out`` scores the same methods on composites made unlike the builders the
 search was tuned on (``engine/composites/foreign.py``: sources from their stored files at their
 own aspect, other resampling filters, collages fitted or cropped, pastes at other sides on GIMP's
-patterns, a 4x canvas saved as JPEG), each read through the upload path as a user's would be.
+patterns, a 4x canvas saved as JPEG), each read through the upload path as a user's would be;
+``--protocol held-out-wide`` the same pastes on a 16:10 canvas (a non-square upload: its pastes
+are searched at its own aspect).
 """
 
 import argparse
@@ -36,7 +38,10 @@ PAPER = {"gan_ae": "nearest distance under 2 units (CIFAR-10, CelebA)", "ae": "a
 TARGET_RECALL = 0.9
 BATCH = 100
 PROTOCOLS = {"builders": "the portal's own builders (the composites the page makes; the search was tuned on these)",
-             "held-out": "made unlike the builders (foreign.py), read through the upload path as a user's"}
+             "held-out": "made unlike the builders (foreign.py), read through the upload path as a user's",
+             "held-out-wide": "the held-out pastes on a 16:10 canvas, read through the upload path as a user's "
+                              "(squeezed for the global methods, at their own aspect for the paste search)"}
+WIDE = 1.6  # the held-out-wide canvas's width over its height
 
 
 def composites_for(cg, kind: str, n: int, count: int, seed: int):
@@ -49,23 +54,26 @@ def composites_for(cg, kind: str, n: int, count: int, seed: int):
         composite = random_composite(kind, [pool[r] for r in rows], rng, background=cg.arrays.background)
         images.append(composite.image)
         truth.append(rows)
-    return np.stack(images), np.stack(truth)
+    return np.stack(images), np.stack(truth), None
 
 
-def held_out_for(cg, kind: str, n: int, count: int, seed: int):
-    """The setting's held-out composites (``foreign``), as the upload path reads them, and their
-    true source rows. Another stream of the seed than the builders' protocol."""
-    rng = np.random.default_rng([seed, 100 + KINDS.index(kind), n])
+def held_out_for(cg, kind: str, n: int, count: int, seed: int, aspect: float = 1.0):
+    """The setting's held-out composites (``foreign``; wide ones for an ``aspect`` above 1), as the
+    upload path reads them (squeezed, and framed at their own aspect where they are not square),
+    and their true source rows. Other streams of the seed than the builders' protocol."""
+    rng = np.random.default_rng([seed, (100 if aspect == 1 else 200) + KINDS.index(kind), n])
     textures = gimp_patterns() if kind == "paste" else ()
     channels, background = cg.arrays.channels, cg.arrays.background
-    images, truth = [], []
+    images, truth, framed = [], [], []
     for _ in progress_iter(range(count), f"{kind}-{n} making", "composite"):
         rows = rng.choice(len(cg.arrays), n, replace=False)
         made = foreign_composite(kind, [cg.picture(r) for r in rows], rng, side=cg.arrays.size, channels=channels,
-                                 background=background, textures=textures)
-        images.append(cg.upload_array(made.data))
+                                 background=background, textures=textures, aspect=aspect)
+        image, frame = cg.upload_arrays(made.data)
+        images.append(image)
+        framed.append(frame)
         truth.append(rows)
-    return np.stack(images), np.stack(truth)
+    return np.stack(images), np.stack(truth), framed
 
 
 def _global(space, method, images, truth, median):
@@ -76,13 +84,14 @@ def _global(space, method, images, truth, median):
     return ranked, nn, median
 
 
-def _explained(cg, images, truth, pixel_space, label):
+def _explained(cg, images, truth, pixel_space, label, framed=None):
     ranked, nn, chosen, seconds = [], [], {}, []
     pixel_gallery = pixel_space.gallery_vectors("pixel")
     explain(cg.arrays, images[0])  # the first query builds the gallery's templates: not a query's cost
-    for image, rows in progress_iter(list(zip(images, truth, strict=True)), label, "composite"):
+    framed = framed or [None] * len(images)
+    for image, rows, frame in progress_iter(list(zip(images, truth, framed, strict=True)), label, "composite"):
         started = time.perf_counter()
-        explanation = explain(cg.arrays, image)
+        explanation = explain(cg.arrays, image, framed=frame)
         seconds.append(time.perf_counter() - started)
         ranked.append((ranking(explanation, 10) + [-1] * 10)[:10])
         found = {f.row: f.distance for f in explanation.found}
@@ -98,6 +107,8 @@ def composites_evaluate(*, gallery: str = "tuxpaint-stamps", count: int = DEFAUL
     started = time.perf_counter()
     if gallery not in GALLERIES:
         raise InvalidOptions(f"--gallery must be one of {', '.join(GALLERIES)}")
+    if protocol == "held-out-wide" and tuple(kinds) != ("paste",):
+        raise InvalidOptions("--protocol held-out-wide makes pastes only: add --kinds paste")
     cg = composite_gallery(gallery, limit)
     if len(cg.arrays) < 12:
         raise InvalidOptions(f"the gallery holds {len(cg.arrays)} images: at least 12 are needed")
@@ -105,14 +116,15 @@ def composites_evaluate(*, gallery: str = "tuxpaint-stamps", count: int = DEFAUL
     chance = min(1.0, 10 / len(cg.arrays))  # recall@10 of a random ranking
     medians = {m: median_distance(space.gallery_vectors("pixel" if m == "explain" else m)) for m in methods}
     settings = {}
-    make = held_out_for if protocol == "held-out" else composites_for
+    make = {"builders": composites_for, "held-out": held_out_for,
+            "held-out-wide": lambda *a: held_out_for(*a, aspect=WIDE)}[protocol]
     for kind in kinds:
         for n in SOURCES:
-            images, truth = make(cg, kind, n, count, seed)
+            images, truth, framed = make(cg, kind, n, count, seed)
             report, found = {}, {}
             for method in methods:
                 if method == "explain":
-                    ranked, nn, extra = _explained(cg, images, truth, space, f"{kind}-{n} explain")
+                    ranked, nn, extra = _explained(cg, images, truth, space, f"{kind}-{n} explain", framed)
                 else:
                     ranked, nn, _ = _global(space, method, images, truth, medians[method])
                     extra = None
@@ -176,7 +188,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=positive_int, default=None, help="only the first N gallery images (tests)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--protocol", choices=tuple(PROTOCOLS), default="builders",
-                        help="builders: the page's own composites; held-out: made unlike them, read as uploads")
+                        help="builders: the page's own composites; held-out: made unlike them, read as uploads; "
+                             "held-out-wide: held-out pastes on a 16:10 canvas (with --kinds paste)")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(METHODS)}")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, of {', '.join(KINDS)}")
 

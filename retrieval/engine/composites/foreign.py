@@ -106,13 +106,15 @@ def tiled(pattern: np.ndarray, canvas: int, rng, channels: int) -> np.ndarray:
     return _float(Image.fromarray(big), channels)
 
 
-def _placements(masks, canvas: int, rng, n: int) -> list[tuple[int, int]] | None:
-    """Top-left corners that leave each stamp at least ``MIN_SHOWN`` visible (later ones on top),
-    or None when 50 tries find none (the sizes are then drawn again)."""
+def _placements(masks, canvas: int, height: int, rng, n: int) -> list[tuple[int, int]] | None:
+    """Top-left corners on a canvas x height canvas that leave each stamp at least ``MIN_SHOWN``
+    visible (later ones on top), or None when 50 tries find none (the sizes are then drawn again)."""
+    if any(m.shape[0] > height for m in masks):
+        return None
     for _ in range(50):
-        corners = [(int(rng.integers(0, canvas - m.shape[1] + 1)), int(rng.integers(0, canvas - m.shape[0] + 1)))
+        corners = [(int(rng.integers(0, canvas - m.shape[1] + 1)), int(rng.integers(0, height - m.shape[0] + 1)))
                    for m in masks]
-        cover = np.zeros((n, canvas, canvas), bool)
+        cover = np.zeros((n, height, canvas), bool)
         for i, ((x, y), m) in enumerate(zip(corners, masks, strict=True)):
             cover[:i, y:y + m.shape[0], x:x + m.shape[1]] &= ~m
             cover[i, y:y + m.shape[0], x:x + m.shape[1]] = m
@@ -135,13 +137,13 @@ def _cut_outs(pictures, wands, canvas: int, rng, channels: int):
     return stamps, masks
 
 
-def _paste(pictures, canvas: int, rng, channels: int, background: float, textures) -> tuple[np.ndarray, dict]:
+def _paste(pictures, canvas: int, height: int, rng, channels: int, background: float, textures) -> tuple[np.ndarray, dict]:
     texture = int(rng.integers(len(textures)))
-    out = tiled(textures[texture], canvas, rng, channels)
+    out = tiled(textures[texture], canvas, rng, channels)[:height]
     wands = [wand_mask(_float(picture, 3), 1.0 if background else 0.0) for picture in pictures]  # once, at full size
     for _ in range(100):  # big stamps may not fit side by side: draw their sizes again
         stamps, masks = _cut_outs(pictures, wands, canvas, rng, channels)
-        corners = _placements([m > 0.5 for m in masks], canvas, rng, len(pictures))
+        corners = _placements([m > 0.5 for m in masks], canvas, height, rng, len(pictures))
         if corners is not None:
             break
     else:
@@ -155,10 +157,15 @@ def _paste(pictures, canvas: int, rng, channels: int, background: float, texture
 
 
 def foreign_composite(kind: str, pictures, rng: np.random.Generator, *, side: int, channels: int, background: float,
-                      textures=()) -> Made:
+                      textures=(), aspect: float = 1.0) -> Made:
     """A held-out composite of ``kind`` from ``pictures`` (PIL images at their stored size), on a
-    canvas of ``CANVAS`` x ``side`` px, as JPEG bytes. Pastes need ``textures`` (uint8 [h, w, 3])."""
+    canvas ``CANVAS`` x ``side`` px wide, as JPEG bytes. Pastes need ``textures`` (uint8 [h, w, 3])
+    and may be made on a wide canvas (``aspect``: its width over its height, at least 1; the
+    stamps' sides are still shares of its width)."""
     canvas = CANVAS * side
+    if aspect != 1.0 and (kind != "paste" or aspect < 1):
+        raise ValueError("only pastes are made on a canvas that is not square, and only a wide one")
+    height = round(canvas / aspect)
     if kind == "blend":
         image, recipe = _blend(pictures, canvas, rng, channels)
     elif kind == "collage":
@@ -166,7 +173,7 @@ def foreign_composite(kind: str, pictures, rng: np.random.Generator, *, side: in
     elif kind == "paste":
         if not len(textures):
             raise ValueError("pastes need textures to paste on")
-        image, recipe = _paste(pictures, canvas, rng, channels, background, textures)
+        image, recipe = _paste(pictures, canvas, height, rng, channels, background, textures)
     else:
         raise ValueError(f"unknown composite kind {kind!r}")
     data = (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
@@ -174,7 +181,7 @@ def foreign_composite(kind: str, pictures, rng: np.random.Generator, *, side: in
     quality = int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1))
     buffer = io.BytesIO()
     picture.save(buffer, "JPEG", quality=quality)
-    return Made(buffer.getvalue(), kind, {**recipe, "quality": quality, "canvas": canvas})
+    return Made(buffer.getvalue(), kind, {**recipe, "quality": quality, "canvas": canvas, "height": height})
 
 
 def gimp_patterns(folder=None) -> list[np.ndarray]:

@@ -116,3 +116,15 @@ def test_a_wide_stamp_is_matched_at_its_own_aspect(gallery, pictures, patterns):
             break
     explanation = explain(gallery, _read(composite.data), hypotheses=("paste",))
     assert 0 in [f.row for f in explanation.fits["paste"].found]
+
+
+def test_a_wide_paste_is_made_on_a_canvas_of_its_aspect_and_only_pastes_are():
+    pictures = [Image.new("RGB", (60, 40), (200, 30, 30)), Image.new("RGB", (30, 50), (30, 30, 200))]
+    pattern = np.full((16, 16, 3), 128, np.uint8)
+    made = foreign_composite("paste", pictures, np.random.default_rng(0), side=64, channels=3, background=1.0,
+                             textures=[pattern], aspect=1.6)
+    with Image.open(io.BytesIO(made.data)) as image:
+        assert image.size == (256, 160)
+    assert all(0 <= x0 < x1 <= 256 and 0 <= y0 < y1 <= 160 for x0, y0, x1, y1 in made.recipe["boxes"])
+    with pytest.raises(ValueError, match="only pastes"):
+        foreign_composite("blend", pictures, np.random.default_rng(0), side=64, channels=3, background=1.0, aspect=1.6)

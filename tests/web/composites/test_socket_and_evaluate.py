@@ -4,7 +4,7 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from tests.support.sockets import connect, receive_until_done
 
@@ -66,3 +66,15 @@ def test_evaluate_composites_held_out_reads_foreign_composites_as_uploads(stamps
         assert 0 <= r["recall@3"] <= r["recall@10"] <= 1
     assert report["settings"]["blend-2"]["methods"]["explain"]["recall@10"] == 1.0
     assert report["settings"]["collage-2"]["methods"]["explain"]["recall@10"] == 1.0
+
+
+def test_evaluate_composites_held_out_wide_searches_pastes_at_their_own_aspect(stamps, capsys):
+    """The wide protocol pastes the held-out stamps on a 16:10 canvas and searches them at that
+    aspect; it makes pastes only, and says so when asked for more."""
+    call_command("evaluate", "composites", "--json", "--count", "3", "--methods", "explain,pixel", "--kinds", "paste",
+                 "--protocol", "held-out-wide")
+    report = json.loads(capsys.readouterr().out)
+    assert report["protocol"] == "held-out-wide" and set(report["settings"]) == {"paste-2", "paste-3"}
+    assert report["settings"]["paste-2"]["methods"]["explain"]["recall@10"] >= 0.5
+    with pytest.raises(CommandError, match="pastes only"):
+        call_command("evaluate", "composites", "--json", "--count", "1", "--protocol", "held-out-wide")
