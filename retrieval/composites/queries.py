@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from retrieval.core.presenters import png_data_url
 from retrieval.core.results import ResultItem, explain_hits
 from retrieval.engine.composites import builders
-from retrieval.engine.composites.fits import Framed
+from retrieval.engine.composites.fits import Framed, centred_box
 from retrieval.engine.errors import InvalidImage, NotReady
 from retrieval.engine.index import SearchHits
 from retrieval.models import GalleryImage
@@ -73,9 +73,8 @@ def _shown(framed: Framed | None) -> tuple[int, int]:
     (an upload that is not square is searched squeezed, but shown as it was made)."""
     if framed is None:
         return SHOWN, SHOWN
-    x0, y0, x1, y1 = framed.box
-    w, h = x1 - x0, y1 - y0
-    return (SHOWN, max(1, round(SHOWN * h / w))) if w >= h else (max(1, round(SHOWN * w / h)), SHOWN)
+    x0, y0, x1, y1 = centred_box(framed.aspect, SHOWN)
+    return x1 - x0, y1 - y0
 
 
 def build_composite(cg, cleaned: dict) -> tuple[np.ndarray, list[int], Framed | None]:
@@ -122,11 +121,12 @@ def composites_query(cleaned: dict) -> CompositeOutcome:
     by_row = {f.row: f for f in explanation.found}
     shown = _shown(framed)
     sx, sy = shown[0] / cg.arrays.size, shown[1] / cg.arrays.size
-    found, regions = [], _picture(composite, shown)
+    shown_picture = _picture(composite, shown)
+    found, regions = [], shown_picture.copy()
     draw = ImageDraw.Draw(regions)
     for i, item in enumerate(_items(cg, picture, rows, distances)):
         f = by_row.get(rows[i])
-        boxes = tuple((round(b[0] * sx), round(b[1] * sy), round(b[2] * sx), round(b[3] * sy)) for b in f.boxes) \
+        boxes = tuple((round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy)) for x0, y0, x1, y1 in f.boxes) \
             if f else ((0, 0, 0, 0),)
         colour = COLOURS[i % len(COLOURS)] if f else "#8b8d98"
         for box in boxes if f else ():
@@ -149,7 +149,7 @@ def composites_query(cleaned: dict) -> CompositeOutcome:
         columns.append(MethodColumn(method, TITLES[method], list(zip(items, marks, strict=True)), recall))
     true_sources = list(GalleryImage.objects.filter(pk__in=truth or ()).order_by("pk")) if truth else []
     return CompositeOutcome(
-        gallery=cg.gallery, combine=cleaned["combine"], composite_url=png_data_url(_picture(composite, shown)), shown=shown,
+        gallery=cg.gallery, combine=cleaned["combine"], composite_url=png_data_url(shown_picture), shown=shown,
         regions_url=png_data_url(regions), reconstruction_url=reconstruction, hypothesis=explanation.hypothesis,
         found=found, columns=columns, true_sources=true_sources, k=k, ms=round(1000 * (time.perf_counter() - started), 1),
         note="" if cg.seen_by_models else "Held-out gallery: the models never saw these images.")

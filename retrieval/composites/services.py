@@ -64,14 +64,10 @@ class CompositeGallery:
             return framed
         return picture
 
-    def upload_array(self, data: bytes) -> np.ndarray:
-        """An uploaded composite's bytes as the search reads them: decoded under the portal's
-        limits, then [C, S, S] at the models' side."""
-        return self.upload_arrays(data)[0]
-
     def upload_arrays(self, data: bytes) -> tuple[np.ndarray, Framed | None]:
-        """``upload_array`` and, for a non-square upload, the upload framed at its own aspect
-        ratio, where its pastes are searched (squeezed to the square, a pasted stamp loses its shape)."""
+        """An uploaded composite's bytes as the search reads them: decoded under the portal's
+        limits, then [C, S, S] at the models' side and, for a non-square upload, also fitted at its
+        own aspect ratio, where its pastes are searched (squeezed, a pasted stamp loses its shape)."""
         decoded = decode_image(data, max_pixels=settings.RETRIEVAL["MAX_PIXELS"])
         size, channels = self.arrays.size, self.arrays.channels
         return to_array(decoded.image, size, channels), to_framed(decoded.image, size, channels, self.arrays.background)

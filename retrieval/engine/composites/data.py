@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ..data.fashion_mnist import load_split
-from .fits import Framed
+from .fits import Framed, centred_box
 
 SIZES = {"fashion-mnist": (32, 1, 0.0), "tuxpaint-stamps": (64, 3, 1.0)}  # side, channels, background
 REPO = Path(__file__).resolve().parents[3]
@@ -40,12 +40,11 @@ def to_framed(image: Image.Image, size: int, channels: int, background: float) -
     w, h = image.size
     if abs(w / h - 1) <= 0.02:
         return None
-    fw, fh = (size, max(1, round(size * h / w))) if w >= h else (max(1, round(size * w / h)), size)
+    box = centred_box(w / h, size)
     mode = "L" if channels == 1 else "RGB"
     square = Image.new(mode, (size, size), (round(255 * background),) * (1 if channels == 1 else 3))
-    x0, y0 = (size - fw) // 2, (size - fh) // 2
-    square.paste(image.convert(mode).resize((fw, fh), Image.Resampling.BILINEAR), (x0, y0))
-    return Framed(to_array(square, size, channels), (x0, y0, x0 + fw, y0 + fh))
+    square.paste(image.convert(mode).resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.BILINEAR), box[:2])
+    return Framed(to_array(square, size, channels), box)
 
 
 def fmnist_images(data_dir: Path, split: str = "train", limit: int | None = None) -> np.ndarray:

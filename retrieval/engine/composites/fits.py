@@ -37,6 +37,14 @@ def rest_after(first: list[int], scores: np.ndarray) -> np.ndarray:
     return np.concatenate([np.array(first, np.int64), order[~np.isin(order, first)]])
 
 
+def centred_box(aspect: float, size: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of a picture of ``aspect`` (width / height) fitted into a size x size
+    square at its own aspect ratio, its longer side ``size``, centred."""
+    w, h = (size, max(1, round(size / aspect))) if aspect >= 1 else (max(1, round(size * aspect)), size)
+    x0, y0 = (size - w) // 2, (size - h) // 2
+    return x0, y0, x0 + w, y0 + h
+
+
 @dataclass(frozen=True)
 class Framed:
     """A non-square composite at its own aspect ratio, fitted into the square [C, S, S] on the
@@ -45,6 +53,11 @@ class Framed:
 
     image: np.ndarray
     box: tuple[int, int, int, int]
+
+    @property
+    def aspect(self) -> float:
+        x0, y0, x1, y1 = self.box
+        return (x1 - x0) / (y1 - y0)
 
     def unframed(self, box: tuple[int, int, int, int], size: int) -> tuple[int, int, int, int]:
         """A box in the framed square as the same region of the squeezed square of side ``size``."""

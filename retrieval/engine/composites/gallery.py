@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from .builders import cutout_mask, resize
+from .fits import centred_box
 
 WORK = 32  # side of the region search's working resolution
 
@@ -51,11 +52,7 @@ class GalleryArrays:
 
     def content_box(self, row: int, size: int | None = None) -> tuple[int, int, int, int]:
         """(x0, y0, x1, y1) of the image inside its ``cutouts`` square of side ``size`` (S)."""
-        size = size or self.size
-        aspect = 1.0 if self.aspects is None else float(self.aspects[row])
-        w, h = (size, max(1, round(size / aspect))) if aspect >= 1 else (max(1, round(size * aspect)), size)
-        x0, y0 = (size - w) // 2, (size - h) // 2
-        return x0, y0, x0 + w, y0 + h
+        return centred_box(1.0 if self.aspects is None else float(self.aspects[row]), size or self.size)
 
     @cached_property
     def cutouts(self) -> np.ndarray:
